@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { VeilError } from '../errors/registry.js';
+import { hardenedDuckDbOptions } from '../frontend/sql/hardening.js';
+
+/** Settings for the enclave's DuckDB instance; memory and threads bound what one query can take. */
+export interface EnclaveOptions {
+  dataDir: string;
+  threads?: number;
+  memoryLimit?: string;
+  connections?: number;
+}
+
+/** Metadata the ingest wrote for one dataset. */
+export interface DatasetMeta {
+  dataset: string;
+  dataVersion: string;
+  rowsKept: number;
+}
+
+/**
+ * The only handle on the raw records. The file is opened read-only with
+ * external access off and configuration locked, so even SQL the gateway did
+ * not mean to send cannot read files, load extensions or loosen settings.
+ * Queries run on a small pool of connections so that a slow one does not
+ * hold up the rest.
+ */
+export class Enclave {
+  private readonly idle: DuckDBConnection[] = [];
+  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  /** Statements run so far; lets tests prove a refused query ran nothing. */
+  statementsRun = 0;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    connections: DuckDBConnection[],
+    readonly datasets: ReadonlyMap<string, DatasetMeta>,
+  ) {
+    this.idle.push(...connections);
+  }
+
+  /** Opens `<dataDir>/enclave.duckdb`; it must have been ingested before. */
+  static async open(opts: EnclaveOptions): Promise<Enclave> {
+    const path = enclavePath(opts.dataDir);
+    if (!existsSync(path)) throw new Error(`no enclave at ${path}; run \`veil ingest\` first`);
+    const instance = await DuckDBInstance.create(path, {
+      threads: String(opts.threads ?? 2),
+      memory_limit: opts.memoryLimit ?? '2GB',
+      ...hardenedDuckDbOptions,
+    });
+    const conns: DuckDBConnection[] = [];
+    for (let i = 0; i < (opts.connections ?? 4); i++) conns.push(await instance.connect());
+    const meta = await conns[0]!.runAndReadAll(
+      'SELECT dataset, data_version, rows_kept FROM veil_datasets ORDER BY dataset',
+    );
+    const datasets = new Map<string, DatasetMeta>();
+    for (const [dataset, dataVersion, rowsKept] of meta.getRowsJS()) {
+      datasets.set(String(dataset), {
+        dataset: String(dataset),
+        dataVersion: String(dataVersion),
+        rowsKept: Number(rowsKept),
+      });
+    }
+    return new Enclave(instance, conns, datasets);
+  }
+
+  /** Runs one gateway-built statement with bound parameters and returns plain JS rows. */
+  async run(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
+    const conn = await this.acquire();
+    this.statementsRun++;
+    try {
+      const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
+      return reader.getRowsJS() as unknown[][];
+    } catch (err) {
+      throw new VeilError('VEIL_ENCLAVE_FAILED', 'the enclave could not run the query; nothing was charged', {
+        cause: (err as Error).name,
+      });
+    } finally {
+      this.releaseConnection(conn);
+    }
+  }
+
+  /** Runs arbitrary SQL on an enclave connection; exists for tests of the hardening only. */
+  async rawForTest(sql: string): Promise<unknown[][]> {
+    const conn = await this.acquire();
+    try {
+      return (await conn.runAndReadAll(sql)).getRowsJS() as unknown[][];
+    } finally {
+      this.releaseConnection(conn);
+    }
+  }
+
+  close(): void {
+    for (const c of this.idle) c.closeSync();
+    this.idle.length = 0;
+    this.instance.closeSync();
+  }
+
+  private acquire(): Promise<DuckDBConnection> {
+    const c = this.idle.pop();
+    if (c) return Promise.resolve(c);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseConnection(c: DuckDBConnection): void {
+    const next = this.waiting.shift();
+    if (next) next(c);
+    else this.idle.push(c);
+  }
+}
+
+/** Where the enclave file lives inside the data directory. */
+export function enclavePath(dataDir: string): string {
+  return join(dataDir, 'enclave.duckdb');
+}

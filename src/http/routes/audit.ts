@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { VeilError } from '../../errors/registry.js';
+import { requireRole } from '../auth.js';
+import type { GatewayContext } from '../context.js';
+
+const listQuery = z
+  .object({
+    buyer: z.string().max(200).optional(),
+    dataset: z.string().max(100).optional(),
+    outcome: z.enum(['answered', 'refused', 'error', 'recovered']).optional(),
+    code: z.string().max(100).optional(),
+    from: z.iso.datetime().optional(),
+    to: z.iso.datetime().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    after: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+/** The auditor's view of the hash-chained log of every request. */
+export function auditRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  app.get('/v1/audit/entries', { onRequest: requireRole('auditor') }, async (req) => {
+    const q = listQuery.safeParse(req.query);
+    if (!q.success) {
+      const i = q.error.issues[0]!;
+      throw new VeilError('VEIL_QUERY_INVALID', `${i.path.join('.') || 'query'}: ${i.message}`, {
+        path: i.path.map(String),
+      });
+    }
+    const { after, ...filter } = q.data;
+    return ctx.store.audit.list({ ...filter, afterSeq: after });
+  });
+  app.get('/v1/audit/verify', { onRequest: requireRole('auditor') }, async () =>
+    ctx.store.audit.verify(),
+  );
+}

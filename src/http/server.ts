@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import pino, { type Logger } from 'pino';
+import { registerAuth } from './auth.js';
+import type { GatewayContext } from './context.js';
+import { installErrorHandlers } from './errors.js';
+import { auditRoutes } from './routes/audit.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { healthRoutes } from './routes/health.js';
+import { queryRoutes } from './routes/query.js';
+
+/** The gateway's pino logger: JSON lines, no request bodies, headers or values. */
+export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
+  const opts = { level, base: { service: 'veil' } };
+  return stream ? pino(opts, stream as pino.DestinationStream) : pino(opts);
+}
+
+/**
+ * Builds the Fastify app with every route, the coded error handlers, one
+ * log line per request and one audit entry per request (the query route
+ * writes its own, richer entry).
+ */
+export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance> {
+  const logger = ctx.logger ?? createLogger(ctx.config.logLevel, ctx.logStream);
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: ctx.config.bodyLimit,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  await registerAuth(app, ctx.jwtSecret);
+  installErrorHandlers(app);
+  app.addHook('onSend', async (req, reply) => {
+    if (!req.audited && req.url !== '/health') await auditRequest(ctx, req, reply);
+  });
+  app.addHook('onResponse', async (req, reply) => logRequest(req, reply));
+  healthRoutes(app, ctx);
+  datasetRoutes(app, ctx);
+  queryRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  return app;
+}
+
+function outcomeOf(status: number): 'answered' | 'refused' | 'error' {
+  return status >= 500 ? 'error' : status >= 400 ? 'refused' : 'answered';
+}
+
+async function auditRequest(ctx: GatewayContext, req: FastifyRequest, reply: FastifyReply) {
+  req.audited = true;
+  const body = req.body as Record<string, unknown> | undefined;
+  const isQuery = req.method === 'POST' && req.routeOptions.url === '/v1/query';
+  await ctx.store.audit.append({
+    requestId: req.id,
+    buyer: req.principal?.sub ?? null,
+    role: req.principal?.role ?? null,
+    route: req.routeOptions.url ?? null,
+    method: req.method,
+    status: reply.statusCode,
+    outcome: outcomeOf(reply.statusCode),
+    code: req.veilError?.code ?? null,
+    dataset: isQuery && typeof body?.dataset === 'string' ? body.dataset.slice(0, 100) : null,
+    query: isQuery && body ? queryText(body) : null,
+  });
+}
+
+function queryText(body: Record<string, unknown>): string {
+  const text = typeof body.sql === 'string' ? body.sql : JSON.stringify(body);
+  return text.slice(0, 20_000);
+}
+
+/** One line per request; 4xx at info, 5xx at error, decided here only. */
+function logRequest(req: FastifyRequest, reply: FastifyReply): void {
+  const status = reply.statusCode;
+  const line = {
+    event: 'request',
+    requestId: req.id,
+    method: req.method,
+    route: req.routeOptions.url ?? 'unknown',
+    status,
+    code: req.veilError?.code,
+    ms: Math.round(reply.elapsedTime * 10) / 10,
+    buyer: req.principal?.sub,
+  };
+  if (status >= 500) req.log.error(line, 'request failed');
+  else req.log.info(line, 'request');
+}

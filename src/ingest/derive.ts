@@ -1,0 +1,110 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DatasetRecipe } from './recipe.js';
+
+/**
+ * The steps every dataset shares around its recipe: stage the CSV, check
+ * the rows, write the raw and derived tables, count rejections. The derived
+ * table is where the privacy unit becomes `unit_id` and where each unit's
+ * rows get their keyed random `row_rank`.
+ */
+
+/** Reads the CSV, as text, into the temporary `veil_stage`; rowid is the file position. */
+export async function stageCsv(conn: DuckDBConnection, source: string): Promise<void> {
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE veil_stage AS SELECT * FROM read_csv($source,
+       header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
+    { source },
+  );
+}
+
+/** Header names of the staged CSV, in file order. */
+export async function stagedColumns(conn: DuckDBConnection): Promise<string[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT column_name FROM duckdb_columns()
+     WHERE database_name = 'temp' AND table_name = 'veil_stage' ORDER BY column_index`,
+  );
+  return reader.getRowsJS().map(([name]) => String(name));
+}
+
+/** Runs the recipe's checks into the temporary `veil_checked`. */
+export async function checkRows(conn: DuckDBConnection, recipe: DatasetRecipe): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE veil_checked AS ${recipe.checkedSql}`);
+}
+
+/** Quotes an SQL identifier. */
+export function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The raw table: every kept row with its source columns in file order,
+ * typed where the recipe says, identifiers included. Unnamed CSV columns
+ * (DuckDB names them column0, column00, ...) are left out. Rejected rows are
+ * few, so they are removed by an anti-join against them.
+ */
+export function rawTableSql(recipe: DatasetRecipe, sourceColumns: readonly string[]): string {
+  const select = sourceColumns
+    .filter((name) => !/^column\d+$/.test(name))
+    .map((name) => {
+      const typed = recipe.rawTyped[name];
+      return typed === undefined ? ident(name) : `${typed} AS ${ident(name)}`;
+    });
+  return `CREATE OR REPLACE TABLE ${ident(`${recipe.dataset}__raw`)} AS
+    SELECT veil_stage.rowid AS src_row, ${select.join(', ')}
+    FROM veil_stage ANTI JOIN (
+      SELECT veil_src_row FROM veil_checked WHERE veil_reason IS NOT NULL
+    ) rejected ON veil_stage.rowid = rejected.veil_src_row`;
+}
+
+/**
+ * The derived table the gateway queries. `unit_id` is sha256(salt || unit
+ * key); `row_rank` numbers a unit's rows 1..n in the order of
+ * sha256(salt || 'rank' || record key), so which rows survive `row_rank <= m`
+ * is fixed by the salt alone, not by file order or by any query. A unit with
+ * one row needs no ordering, so only rows of larger units are hashed for rank.
+ * Run with the named parameter `salt`.
+ */
+export function derivedTableSql(recipe: DatasetRecipe): string {
+  const columns = recipe.derivedColumns.map(ident).join(', ');
+  return `CREATE OR REPLACE TABLE ${ident(recipe.dataset)} AS
+    WITH kept AS (
+      SELECT veil_unit_key, veil_record_key, ${columns}
+      FROM veil_checked WHERE veil_reason IS NULL
+    ),
+    units AS (
+      SELECT veil_unit_key, count(*) AS veil_unit_rows,
+             sha256($salt || veil_unit_key) AS veil_unit_id
+      FROM kept GROUP BY veil_unit_key
+    ),
+    joined AS (SELECT * FROM kept JOIN units USING (veil_unit_key)),
+    ranked AS (
+      SELECT *, 1 AS veil_row_rank FROM joined WHERE veil_unit_rows = 1
+      UNION ALL BY NAME
+      SELECT *, row_number() OVER (
+        PARTITION BY veil_unit_id ORDER BY sha256($salt || 'rank' || veil_record_key)
+      ) AS veil_row_rank
+      FROM joined WHERE veil_unit_rows > 1
+    )
+    SELECT veil_unit_id AS unit_id, CAST(veil_row_rank AS INTEGER) AS row_rank, ${columns}
+    FROM ranked`;
+}
+
+/** Rows read and rows rejected per reason, every reason listed (zero when none), in order. */
+export async function countRows(
+  conn: DuckDBConnection,
+  recipe: DatasetRecipe,
+): Promise<{ read: number; rejections: { reason: string; rows: number }[] }> {
+  const reader = await conn.runAndReadAll(
+    'SELECT veil_reason, count(*) FROM veil_checked GROUP BY veil_reason',
+  );
+  const counts = new Map(reader.getRowsJS().map(([r, n]) => [r === null ? null : String(r), Number(n)]));
+  for (const reason of counts.keys()) {
+    if (reason !== null && !recipe.reasons.includes(reason)) {
+      throw new Error(`the recipe gave a reason it does not declare: ${reason}`);
+    }
+  }
+  let read = 0;
+  for (const n of counts.values()) read += n;
+  const rejections = recipe.reasons.map((reason) => ({ reason, rows: counts.get(reason) ?? 0 }));
+  return { read, rejections };
+}

@@ -1,0 +1,186 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import {
+  checkRows,
+  countRows,
+  derivedTableSql,
+  ident,
+  rawTableSql,
+  stageCsv,
+  stagedColumns,
+} from './derive.js';
+import { gulouRecipe } from './gulou-recipe.js';
+import {
+  ensureMetaTables,
+  ingestCodeVersion,
+  recordedDatasets,
+  writeManifest,
+  writeMeta,
+} from './meta.js';
+import { nyc311Recipe } from './nyc311-recipe.js';
+import { bundledDataset, enclaveFile, manifestFile } from './paths.js';
+import type { DatasetId, DatasetRecipe } from './recipe.js';
+import { describeFailure, IngestError, type IngestOptions, type IngestReport } from './report.js';
+import { loadOrCreateSalt } from './salt.js';
+
+/**
+ * Loads source CSVs into the enclave. Each dataset's two tables are replaced
+ * in one transaction, so the gateway sees either the old data or the new,
+ * and a rerun on the same file with the same salt gives identical tables.
+ * All row work happens in DuckDB; this module only sequences the steps.
+ */
+
+const recipes: Record<DatasetId, DatasetRecipe> = {
+  nyc311_street_flooding: nyc311Recipe,
+  gulou_flooding: gulouRecipe,
+};
+
+/** Every dataset the gateway serves, in the order `ingestAll` loads them. */
+export const datasetIds = Object.keys(recipes) as DatasetId[];
+
+/** Ingests one dataset into `<dataDir>/enclave.duckdb`, creating the salt on first use. */
+export async function ingestDataset(opts: IngestOptions): Promise<IngestReport> {
+  const recipe = recipes[opts.dataset];
+  if (recipe === undefined) throw new Error(`unknown dataset ${String(opts.dataset)}`);
+  const source = opts.source ?? bundledDataset(recipe.bundledFile);
+  const [report] = await withEnclave(opts.dataDir, (conn, salt) => [
+    () => ingestInto(conn, salt, recipe, source),
+  ]);
+  return report!;
+}
+
+/** Ingests every bundled dataset, in one session on the enclave file. */
+export async function ingestAll(dataDir: string): Promise<IngestReport[]> {
+  return withEnclave(dataDir, (conn, salt) =>
+    datasetIds.map((id) => {
+      const recipe = recipes[id];
+      return () => ingestInto(conn, salt, recipe, bundledDataset(recipe.bundledFile));
+    }),
+  );
+}
+
+/**
+ * True when the enclave file exists and the last ingest recorded every
+ * dataset, so the gateway can open it without ingesting first.
+ */
+export function enclaveExists(dataDir: string): boolean {
+  if (!existsSync(enclaveFile(dataDir)) || !existsSync(manifestFile(dataDir))) return false;
+  try {
+    const manifest = JSON.parse(readFileSync(manifestFile(dataDir), 'utf8')) as {
+      datasets?: { dataset?: unknown }[];
+    };
+    const present = new Set((manifest.datasets ?? []).map((d) => d.dataset));
+    return datasetIds.every((id) => present.has(id));
+  } catch {
+    return false;
+  }
+}
+
+type Step<T> = () => Promise<T>;
+
+/** Opens the enclave read-write, runs the steps in order, and always closes it again. */
+async function withEnclave<T>(
+  dataDir: string,
+  plan: (conn: DuckDBConnection, salt: string) => Step<T>[],
+): Promise<T[]> {
+  const salt = loadOrCreateSalt(dataDir);
+  const instance = await DuckDBInstance.create(enclaveFile(dataDir), {
+    preserve_insertion_order: 'true',
+  });
+  try {
+    const conn = await instance.connect();
+    try {
+      await ensureMetaTables(conn);
+      const out: T[] = [];
+      for (const step of plan(conn, salt)) out.push(await step());
+      await conn.run('CHECKPOINT');
+      writeManifest(dataDir, await recordedDatasets(conn));
+      return out;
+    } finally {
+      conn.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+async function ingestInto(
+  conn: DuckDBConnection,
+  salt: string,
+  recipe: DatasetRecipe,
+  source: string,
+): Promise<IngestReport> {
+  const fail = (step: string) => (err: unknown) => {
+    throw new IngestError(recipe.dataset, step, describeFailure(err));
+  };
+  if (!existsSync(source)) throw new IngestError(recipe.dataset, 'find the source', 'no such file');
+  const hashing = fileSha256(source);
+  hashing.catch(() => undefined);
+  try {
+    await recipe.prepare?.(conn).catch(fail('prepare lookups'));
+    await stageCsv(conn, source).catch(fail('read the source CSV'));
+    const columns = await stagedColumns(conn).catch(fail('read the header'));
+    const missing = recipe.requiredColumns.filter((c) => !columns.includes(c));
+    if (missing.length > 0) {
+      throw new IngestError(recipe.dataset, 'read the header', `missing ${missing.join(', ')}`);
+    }
+    await checkRows(conn, recipe).catch(fail('check the rows'));
+    const { read, rejections } = await countRows(conn, recipe);
+    const sourceSha256 = await hashing.catch(fail('hash the source'));
+    const partial = {
+      dataset: recipe.dataset,
+      rowsRead: read,
+      rejections,
+      rowsRejected: rejections.reduce((sum, r) => sum + r.rows, 0),
+      dataVersion: sha256Hex(sourceSha256 + ingestCodeVersion).slice(0, 16),
+    };
+    return await replaceTables(conn, salt, recipe, columns, partial, sourceSha256);
+  } finally {
+    await dropTemporaries(conn);
+  }
+}
+
+/** Writes raw, derived and meta rows in one transaction. */
+async function replaceTables(
+  conn: DuckDBConnection,
+  salt: string,
+  recipe: DatasetRecipe,
+  columns: string[],
+  partial: Omit<IngestReport, 'rowsKept'>,
+  sourceSha256: string,
+): Promise<IngestReport> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await conn.run(rawTableSql(recipe, columns));
+    await conn.run(derivedTableSql(recipe), { salt });
+    const counts = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(recipe.dataset)}`);
+    const report: IngestReport = { ...partial, rowsKept: Number(counts.getRowsJS()[0]![0]) };
+    await writeMeta(conn, report, sourceSha256);
+    await conn.run('COMMIT');
+    return report;
+  } catch (err) {
+    await conn.run('ROLLBACK');
+    if (err instanceof IngestError) throw err;
+    throw new IngestError(recipe.dataset, 'write the enclave tables', describeFailure(err));
+  }
+}
+
+async function dropTemporaries(conn: DuckDBConnection): Promise<void> {
+  for (const table of ['veil_stage', 'veil_checked', 'veil_gazetteer']) {
+    await conn.run(`DROP TABLE IF EXISTS temp.${table}`);
+  }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Hashes the source while DuckDB reads it, so version stamping costs no extra pass. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}

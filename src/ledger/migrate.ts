@@ -1,0 +1,98 @@
+import { sql } from 'kysely';
+import type { Db } from './schema.js';
+import { GENESIS_HASH } from './schema.js';
+
+/**
+ * Creates the store's tables if they are missing. Written with Kysely's schema
+ * builder (and standard SQL CHECKs) only, so the same function prepares a SQLite
+ * file or a PostgreSQL schema; running it again is harmless.
+ */
+export async function migrate(db: Db): Promise<void> {
+  await createBudgetTables(db);
+  await createAuditTables(db);
+}
+
+async function createBudgetTables(db: Db): Promise<void> {
+  await db.schema
+    .createTable('budget_charges')
+    .ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('buyer', 'text', (c) => c.notNull())
+    .addColumn('dataset', 'text', (c) => c.notNull())
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('epsilon', 'double precision', (c) => c.notNull())
+    .addColumn('delta', 'double precision', (c) => c.notNull())
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('reserved', 'charged', 'released')`),
+    )
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('budget_charges_scope')
+    .ifNotExists()
+    .on('budget_charges')
+    .columns(['dataset', 'period', 'buyer', 'status'])
+    .execute();
+  await db.schema
+    .createTable('budget_grants')
+    .ifNotExists()
+    .addColumn('buyer', 'text', (c) => c.notNull())
+    .addColumn('dataset', 'text', (c) => c.notNull())
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('epsilon', 'double precision', (c) => c.notNull())
+    .addColumn('delta', 'double precision', (c) => c.notNull())
+    .addPrimaryKeyConstraint('budget_grants_pk', ['buyer', 'dataset', 'period'])
+    .execute();
+  await db.schema
+    .createTable('budget_locks')
+    .ifNotExists()
+    .addColumn('dataset', 'text', (c) => c.notNull())
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('reservations', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('budget_locks_pk', ['dataset', 'period'])
+    .execute();
+}
+
+async function createAuditTables(db: Db): Promise<void> {
+  await db.schema
+    .createTable('audit_entries')
+    .ifNotExists()
+    .addColumn('seq', 'integer', (c) => c.primaryKey())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('request_id', 'text')
+    .addColumn('query_id', 'text')
+    .addColumn('buyer', 'text')
+    .addColumn('role', 'text')
+    .addColumn('route', 'text')
+    .addColumn('method', 'text')
+    .addColumn('status', 'integer')
+    .addColumn('outcome', 'text', (c) =>
+      c.notNull().check(sql`outcome in ('answered', 'refused', 'error', 'recovered')`),
+    )
+    .addColumn('code', 'text')
+    .addColumn('dataset', 'text')
+    .addColumn('period', 'text')
+    .addColumn('query', 'text')
+    .addColumn('rewritten_sql', 'text')
+    .addColumn('policy_version', 'text')
+    .addColumn('epsilon', 'double precision', (c) => c.notNull())
+    .addColumn('delta', 'double precision', (c) => c.notNull())
+    .addColumn('groups_released', 'integer')
+    .addColumn('groups_suppressed', 'integer')
+    .addColumn('prev_hash', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createTable('audit_head')
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .execute();
+  await db
+    .insertInto('audit_head')
+    .values({ id: 1, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}

@@ -1,0 +1,197 @@
+import type { Logger } from 'pino';
+import type { AuditEntryInput, AuditRecord } from '../audit/entry.js';
+import type { AuditFilter, AuditPage, LogSpend } from '../audit/log.js';
+import { appendEntry, listEntries, spentFromLog } from '../audit/log.js';
+import type { VerifyResult } from '../audit/verify.js';
+import { verifyChain } from '../audit/verify.js';
+import type { BudgetGrant, BudgetRow, Charge, ReserveRequest } from './charges.js';
+import type { SpendScope } from './charges.js';
+import {
+  budgetsOf,
+  putGrant,
+  releaseOpenReservations,
+  reserveCharge,
+  settleCharge,
+  spentIn,
+} from './charges.js';
+import type { BudgetAmount } from './limits.js';
+import { migrate } from './migrate.js';
+import type { Db } from './schema.js';
+import { openSqliteKysely } from './sqlite.js';
+import { atomically } from './transaction.js';
+
+/** The budget ledger's operations on the store. */
+export interface BudgetLedger {
+  /** Atomically checks both budgets and reserves the cost; throws VEIL_BUDGET_EXHAUSTED. */
+  reserve(req: ReserveRequest): Promise<Charge>;
+  /** reserved -> charged, without an audit entry (prefer commitWithAudit). */
+  commit(queryId: string): Promise<Charge>;
+  /** reserved -> released, without an audit entry (prefer releaseWithAudit). */
+  release(queryId: string): Promise<Charge>;
+  /** Reserved plus charged cost of one buyer (or, without buyer, the dataset). */
+  spent(scope: SpendScope): Promise<BudgetAmount>;
+  /** A buyer's reserved plus charged cost per dataset and period. */
+  budgets(buyer: string): Promise<BudgetRow[]>;
+  /** Sets an explicit per-buyer limit that overrides the caller's buyer limit. */
+  grant(grant: BudgetGrant): Promise<void>;
+  /** Releases reservations left by a crash, without audit entries; returns their ids. */
+  recoverReservations(): Promise<string[]>;
+}
+
+/** The audit log's operations on the store. */
+export interface AuditLog {
+  append(entry: AuditEntryInput): Promise<AuditRecord>;
+  list(filter: AuditFilter): Promise<AuditPage>;
+  verify(): Promise<VerifyResult>;
+  spentFromLog(): Promise<LogSpend[]>;
+}
+
+/** Audit fields of a query whose budget fields come from its charge. */
+export type QueryAuditEntry = Omit<
+  AuditEntryInput,
+  'outcome' | 'queryId' | 'buyer' | 'dataset' | 'period' | 'epsilon' | 'delta'
+>;
+
+/** Audit fields of a query that ends without an answer. */
+export type ReleaseAuditEntry = QueryAuditEntry & { outcome: 'refused' | 'error' };
+
+/**
+ * The one interface the gateway uses for budgets and audit. The ledger and
+ * the log share one database, so a charge and its audit entry commit or fail
+ * together; any Kysely dialect can sit behind it.
+ */
+export interface LedgerStore {
+  readonly ledger: BudgetLedger;
+  readonly audit: AuditLog;
+  /** Charges the reservation and appends its 'answered' entry in one transaction. */
+  commitWithAudit(queryId: string, entry: QueryAuditEntry): Promise<AuditRecord>;
+  /** Releases the reservation and appends its refused/error entry in one transaction. */
+  releaseWithAudit(queryId: string, entry: ReleaseAuditEntry): Promise<AuditRecord>;
+  /** At start-up: releases reservations a crash left open and logs each as 'recovered'. */
+  recoverReservations(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The store as openStore() returns it. */
+export type Store = LedgerStore;
+
+/** Injectable pieces: a pino logger (never given query text) and a clock for tests. */
+export interface StoreOptions {
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Opens (creating if needed) `<dataDir>/ledger.sqlite`, brings its schema up
+ * to date and returns the store. The directory must exist.
+ */
+export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
+  const db = openSqliteKysely(dataDir);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return createStore(db, options);
+}
+
+/** Builds the store on an already migrated database of any dialect. */
+export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
+  const clock = options.now ?? (() => new Date());
+  const now = () => clock().toISOString();
+  const log = options.logger;
+  const ledger = createLedger(db, now, log);
+  const audit: AuditLog = {
+    append: async (entry) => logged(log, await appendEntry(db, entry, now())),
+    list: (filter) => listEntries(db, filter),
+    verify: () => verifyChain(db),
+    spentFromLog: () => spentFromLog(db),
+  };
+  const settleWithAudit = (id: string, to: 'charged' | 'released', entry: AuditEntryInput) =>
+    atomically(db, async (trx) => {
+      const charge = await settleCharge(trx, id, to, now());
+      const charged = to === 'charged' ? charge : { epsilon: 0, delta: 0 };
+      return appendEntry(trx, { ...entry, ...budgetFields(charge), ...pick(charged) }, now());
+    });
+  return {
+    ledger,
+    audit,
+    commitWithAudit: async (id, entry) =>
+      logged(log, await settleWithAudit(id, 'charged', { ...entry, outcome: 'answered' })),
+    releaseWithAudit: async (id, entry) =>
+      logged(log, await settleWithAudit(id, 'released', entry)),
+    recoverReservations: () => recoverWithAudit(db, now, log),
+    close: () => db.destroy(),
+  };
+}
+
+function createLedger(db: Db, now: () => string, log: Logger | undefined): BudgetLedger {
+  return {
+    reserve: async (req) => {
+      try {
+        const charge = await reserveCharge(db, req, now());
+        log?.debug({ queryId: charge.id, epsilon: charge.epsilon }, 'budget reserved');
+        return charge;
+      } catch (err) {
+        log?.info({ queryId: req.queryId, code: codeOf(err) }, 'budget reservation refused');
+        throw err;
+      }
+    },
+    commit: (id) => settleCharge(db, id, 'charged', now()),
+    release: (id) => settleCharge(db, id, 'released', now()),
+    spent: (scope) => spentIn(db, scope),
+    budgets: (buyer) => budgetsOf(db, buyer),
+    grant: (grant) => putGrant(db, grant),
+    recoverReservations: async () =>
+      (await releaseOpenReservations(db, now())).map((charge) => charge.id),
+  };
+}
+
+async function recoverWithAudit(
+  db: Db,
+  now: () => string,
+  log: Logger | undefined,
+): Promise<string[]> {
+  const released = await atomically(db, async (trx) => {
+    const charges = await releaseOpenReservations(trx, now());
+    for (const charge of charges) {
+      const entry = {
+        outcome: 'recovered' as const,
+        ...budgetFields(charge),
+        epsilon: 0,
+        delta: 0,
+      };
+      await appendEntry(trx, entry, now());
+    }
+    return charges;
+  });
+  if (released.length > 0) log?.warn({ count: released.length }, 'released crashed reservations');
+  return released.map((charge) => charge.id);
+}
+
+function budgetFields(charge: Charge) {
+  return {
+    queryId: charge.id,
+    buyer: charge.buyer,
+    dataset: charge.dataset,
+    period: charge.period,
+  };
+}
+
+function pick(amount: BudgetAmount): BudgetAmount {
+  return { epsilon: amount.epsilon, delta: amount.delta };
+}
+
+function codeOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+}
+
+/** Logs an appended entry by its bookkeeping fields only: never the query or SQL text. */
+function logged(log: Logger | undefined, record: AuditRecord): AuditRecord {
+  log?.info(
+    { seq: record.seq, outcome: record.outcome, code: record.code, queryId: record.queryId },
+    'audit entry appended',
+  );
+  return record;
+}

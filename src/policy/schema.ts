@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The policy file a data bureau writes, one per dataset (policies/*.yaml).
+ * Everything the gateway may release is derived from it, so every number is
+ * checked to be finite and in range here rather than at query time.
+ */
+
+const finitePositive = z.number().finite().positive();
+const probability = z.number().finite().gt(0).lt(1);
+
+export const columnClass = z.enum(['identifier', 'quasi_identifier', 'sensitive', 'public']);
+export type ColumnClass = z.infer<typeof columnClass>;
+
+/** A generalization level name, e.g. `day`, `month`, `community`. */
+const levelName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a level is lower-case letters, digits and _');
+
+/** Public keys: an explicit list, or an inclusive range of time keys at one level. */
+const publicKeys = z.union([
+  z.array(z.string().min(1)).min(1),
+  z.object({ from: z.string().min(1), to: z.string().min(1) }).strict(),
+]);
+
+export const dimensionSchema = z
+  .object({
+    description: z.string().optional(),
+    /** Levels the buyer may ask for, finest first; a single-level dimension has one. */
+    levels: z.array(levelName).min(1),
+    /** Level used when the buyer names the dimension without a level. */
+    defaultLevel: levelName.optional(),
+    /** Public key lists per level: these keys are released always, with noise, no threshold. */
+    publicKeys: z.record(levelName, publicKeys).optional(),
+    /** What a NULL key becomes: its own group (`group`, keyed `null`) or dropped. */
+    nulls: z.enum(['group', 'drop']).default('drop'),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.defaultLevel !== undefined && !d.levels.includes(d.defaultLevel)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultLevel'], message: `defaultLevel must be one of ${d.levels.join(', ')}` });
+    }
+    for (const level of Object.keys(d.publicKeys ?? {})) {
+      if (!d.levels.includes(level)) {
+        ctx.addIssue({ code: 'custom', path: ['publicKeys', level], message: `public keys given for level "${level}", which is not in levels` });
+      }
+    }
+  });
+
+export const measureSchema = z
+  .object({
+    description: z.string().optional(),
+    unit: z.string().optional(),
+    lower: z.number().finite(),
+    upper: z.number().finite(),
+    /** Sums are taken on an integer grid of this step, so the noise is integer too. */
+    granularity: finitePositive,
+  })
+  .strict()
+  .refine((m) => m.lower < m.upper, { message: 'lower must be below upper', path: ['upper'] })
+  .refine((m) => Math.max(Math.abs(m.lower), Math.abs(m.upper)) / m.granularity <= 1e9, {
+    message: 'bounds divided by granularity must stay below 1e9 grid steps',
+    path: ['granularity'],
+  });
+
+const budgetAmount = z.object({ epsilon: finitePositive, delta: z.number().finite().min(0).lt(1) }).strict();
+
+export const policySchema = z
+  .object({
+    dataset: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    title: z.string().min(1),
+    description: z.string().min(1),
+    source: z.string().min(1),
+    period: z.string().min(1),
+    privacyUnit: z.object({ name: z.string().min(1), description: z.string().min(1) }).strict(),
+    /** Class of every raw and derived column the enclave holds. */
+    columns: z.record(z.string(), columnClass),
+    dimensions: z.record(z.string(), dimensionSchema),
+    measures: z.record(z.string(), measureSchema),
+    k: z.number().int().min(2).max(1000),
+    contribution: z
+      .object({
+        /** Rows one unit may contribute to a whole query (kept by keyed random rank). */
+        maxContributions: z.number().int().min(1).max(100),
+      })
+      .strict(),
+    epsilon: z.object({ default: finitePositive, max: finitePositive }).strict().refine((e) => e.default <= e.max, {
+      message: 'default must not exceed max',
+      path: ['default'],
+    }),
+    /** Chance of releasing a group of fewer than k units, per query. */
+    delta: probability.max(1e-3),
+    maxGroups: z.number().int().min(1).max(100000).default(5000),
+    budgets: z
+      .object({
+        period: z.enum(['year', 'month', 'all']),
+        perBuyer: budgetAmount,
+        dataset: budgetAmount,
+        buyers: z.record(z.string(), budgetAmount).default({}),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const check = (name: string, path: (string | number)[]) => {
+      const cls = p.columns[name];
+      if (cls === undefined) {
+        ctx.addIssue({ code: 'custom', path, message: `column "${name}" has no class in columns` });
+      } else if (cls === 'identifier') {
+        ctx.addIssue({ code: 'custom', path, message: `column "${name}" is an identifier and can be neither dimension nor measure` });
+      }
+    };
+    for (const name of Object.keys(p.dimensions)) check(name, ['dimensions', name]);
+    for (const name of Object.keys(p.measures)) {
+      check(name, ['measures', name]);
+      if (name in p.dimensions) ctx.addIssue({ code: 'custom', path: ['measures', name], message: `"${name}" is both a dimension and a measure` });
+    }
+    if (p.epsilon.max > p.budgets.perBuyer.epsilon) {
+      ctx.addIssue({ code: 'custom', path: ['epsilon', 'max'], message: 'max epsilon per query exceeds the per-buyer budget' });
+    }
+  });
+
+export type Policy = z.infer<typeof policySchema>;
+export type DimensionPolicy = z.infer<typeof dimensionSchema>;
+export type MeasurePolicy = z.infer<typeof measureSchema>;

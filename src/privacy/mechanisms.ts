@@ -1,0 +1,183 @@
+import { add, ceil, divide, multiply, rational, toNumber, toRational } from './rational.js';
+import { releaseThreshold } from './threshold.js';
+import type {
+  AggregatePlan,
+  MeasureBounds,
+  Mechanism,
+  NoiseInfo,
+  PlanAggregate,
+  PlanInput,
+  QueryPlan,
+  Quantity,
+  Rational,
+} from './types.js';
+
+/**
+ * The per-query privacy plan: which noisy quantities are computed, the L1
+ * sensitivity of each, its share of epsilon and its discrete Laplace scale.
+ * Every unit contributes at most m rows to the whole query (the enclave's
+ * rank filter enforces it), which bounds all sensitivities:
+ * - rows: a unit adds at most m rows over all groups, so L1 = m;
+ * - distinct units: a unit is in at most m groups, one per group, so L1 = m;
+ * - sum on the grid: at most m values of magnitude <= ceil(max(|lower|, |upper|) / g);
+ * - non-NULL count of a measure: at most m rows, so L1 = m.
+ * Epsilon is split equally over the mechanisms that run; a quantity asked
+ * twice (sum and avg of one measure, count_units with selection) is noised
+ * once and reused, which is post-processing and costs nothing more.
+ */
+
+interface Need {
+  id: string;
+  quantity: Quantity;
+  measure?: string;
+  sensitivity: bigint;
+}
+
+/** Largest grid magnitude a clamped value can take: ceil(max(|lower|, |upper|) / g), rounded up. */
+export function gridBound(bounds: MeasureBounds): bigint {
+  const { lower, upper, granularity } = bounds;
+  if (!(lower < upper) || !(granularity > 0)) {
+    throw new RangeError('measure bounds need lower < upper and a positive granularity');
+  }
+  const magnitude = toRational(Math.max(Math.abs(lower), Math.abs(upper)), 'up');
+  return ceil(divide(magnitude, toRational(granularity, 'down')));
+}
+
+function measureOf(agg: PlanAggregate): { measure: string; bounds: MeasureBounds } {
+  if (agg.measure === undefined || agg.bounds === undefined) {
+    throw new TypeError(`aggregate ${agg.alias} (${agg.fn}) needs a measure and its bounds`);
+  }
+  return { measure: agg.measure, bounds: agg.bounds };
+}
+
+/** The quantities one aggregate needs, value first (sum first for avg). */
+function needsOf(agg: PlanAggregate, m: bigint): Need[] {
+  switch (agg.fn) {
+    case 'count':
+      return [{ id: 'rows', quantity: 'rows', sensitivity: m }];
+    case 'count_units':
+      return [{ id: 'units', quantity: 'units', sensitivity: m }];
+    case 'sum':
+    case 'avg': {
+      const { measure, bounds } = measureOf(agg);
+      const sum: Need = {
+        id: `sum:${measure}`,
+        quantity: 'sum_grid',
+        measure,
+        sensitivity: m * gridBound(bounds),
+      };
+      if (agg.fn === 'sum') return [sum];
+      return [sum, { id: `non_null:${measure}`, quantity: 'non_null', measure, sensitivity: m }];
+    }
+  }
+}
+
+function checkInput(input: PlanInput): void {
+  const { epsilon, delta, k, maxContributions } = input;
+  if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new RangeError('epsilon must be positive');
+  if (!(delta >= 0 && delta < 1)) throw new RangeError('delta must lie in [0, 1)');
+  if (input.needsSelection && !(delta > 0)) {
+    throw new RangeError('partition selection needs a positive delta');
+  }
+  if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a positive integer');
+  if (!Number.isInteger(maxContributions) || maxContributions < 1) {
+    throw new RangeError('maxContributions must be a positive integer');
+  }
+  if (input.aggregates.length === 0) throw new RangeError('a query needs an aggregate');
+}
+
+function calibrate(need: Need, share: Rational): Mechanism {
+  const scale = divide(rational(need.sensitivity), share);
+  return {
+    ...need,
+    epsilon: toNumber(share),
+    epsilonExact: share,
+    scale,
+    scaleValue: toNumber(scale),
+  };
+}
+
+function noiseInfo(agg: PlanAggregate, used: Mechanism[]): NoiseInfo {
+  const [value, count] = used as [Mechanism, Mechanism | undefined];
+  if (agg.fn === 'count' || agg.fn === 'count_units') {
+    return { mechanism: 'discrete_laplace', scale: value.scaleValue };
+  }
+  const g = toRational(measureOf(agg).bounds.granularity, 'down');
+  const scale = toNumber(multiply(value.scale, g));
+  if (count === undefined) return { mechanism: 'discrete_laplace', scale };
+  return { mechanism: 'discrete_laplace', scale, countScale: count.scaleValue };
+}
+
+function reuseNote(agg: PlanAggregate, id: string, selection: boolean): string {
+  if (id === 'units' && selection) {
+    return (
+      `${agg.alias} is the noisy distinct-unit count drawn for partition selection: ` +
+      'released as is (post-processing), charged once.'
+    );
+  }
+  return (
+    `${agg.alias} reuses the noisy ${id} already drawn for an earlier aggregate ` +
+    '(post-processing), charged once.'
+  );
+}
+
+/** The distinct quantities to noise, selection first, and a note for every reuse. */
+function collectNeeds(input: PlanInput, perAggregate: Need[][]) {
+  const m = BigInt(input.maxContributions);
+  const needs = new Map<string, Need>();
+  if (input.needsSelection) needs.set('units', { id: 'units', quantity: 'units', sensitivity: m });
+  const notes: string[] = [];
+  perAggregate.forEach((list, i) => {
+    const agg = input.aggregates[i]!;
+    for (const need of list) {
+      if (!needs.has(need.id)) needs.set(need.id, need);
+      else notes.push(reuseNote(agg, need.id, input.needsSelection));
+    }
+  });
+  return { needs: [...needs.values()], notes };
+}
+
+/** Equal shares: epsilon (rounded down to a rational) divided by the number of mechanisms. */
+function equalShare(epsilon: number, count: number): Rational {
+  const total = toRational(epsilon, 'down');
+  if (total.num <= 0n) throw new RangeError('epsilon is too small to represent');
+  return divide(total, rational(BigInt(count)));
+}
+
+function sumOfShares(mechanisms: Mechanism[]): Rational {
+  return mechanisms.reduce((acc, mech) => add(acc, mech.epsilonExact), rational(0n));
+}
+
+/** Builds the plan for one query; throws RangeError on parameters no policy can hold. */
+export function planQuery(input: PlanInput): QueryPlan {
+  checkInput(input);
+  const m = BigInt(input.maxContributions);
+  const perAggregate = input.aggregates.map((agg) => needsOf(agg, m));
+  const { needs, notes } = collectNeeds(input, perAggregate);
+  const share = equalShare(input.epsilon, needs.length);
+  const mechanisms = needs.map((need) => calibrate(need, share));
+  const byId = new Map(mechanisms.map((mech) => [mech.id, mech]));
+  const aggregates = input.aggregates.map((agg, i): AggregatePlan => {
+    const used = perAggregate[i]!.map((need) => byId.get(need.id)!);
+    const plan: AggregatePlan = { ...agg, value: used[0]!.id, noise: noiseInfo(agg, used) };
+    if (used[1]) plan.count = used[1].id;
+    return plan;
+  });
+  const { k, delta, maxContributions } = input;
+  const selection = input.needsSelection
+    ? {
+        mechanism: 'units',
+        k,
+        tau: releaseThreshold({ epsilonSel: share, delta, m: maxContributions, k }),
+      }
+    : undefined;
+  return {
+    mechanisms,
+    selection,
+    aggregates,
+    epsilonCharged: input.epsilon,
+    epsilonChargedExact: sumOfShares(mechanisms),
+    deltaCharged: input.needsSelection ? delta : 0,
+    notes,
+  };
+}

@@ -1,0 +1,160 @@
+import { sampleDiscreteLaplace } from './discrete-laplace.js';
+import { fromGrid } from './grid.js';
+import { cryptoSource, type RandomSource } from './random.js';
+import type {
+  AggregatePlan,
+  Mechanism,
+  PublicKeyList,
+  QueryPlan,
+  ReleaseInput,
+  ReleaseResult,
+  ReleasedRow,
+  TrueGroup,
+} from './types.js';
+
+/**
+ * Turns the enclave's true per-group values into released rows. Two cases:
+ * - every grouped column has a public key list: every combination of keys
+ *   is released, missing ones as zero, all with noise, no threshold, so the
+ *   set of keys tells nothing;
+ * - otherwise partition selection: a group is released iff its true
+ *   distinct-unit count is >= k and its noisy count is >= tau.
+ * A column with a key list releases only listed keys in both cases.
+ */
+
+type Noisy = Map<string, bigint>;
+
+function integer(value: bigint | number): bigint {
+  if (typeof value === 'bigint') return value;
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError('enclave counts and grid sums are integers');
+  }
+  return BigInt(value);
+}
+
+function trueValue(group: TrueGroup, mech: Mechanism): bigint {
+  if (mech.quantity === 'rows') return integer(group.rows);
+  if (mech.quantity === 'units') return integer(group.units);
+  const measure = group.measures[mech.measure!];
+  if (measure === undefined) throw new TypeError(`a group lacks the values of ${mech.id}`);
+  return integer(mech.quantity === 'sum_grid' ? measure.sumGrid : measure.nonNull);
+}
+
+function addNoise(group: TrueGroup, mech: Mechanism, random: RandomSource): bigint {
+  return trueValue(group, mech) + sampleDiscreteLaplace(mech.scale, random);
+}
+
+/** Noisy values of every mechanism not already in `noisy`. */
+function drawAll(plan: QueryPlan, group: TrueGroup, noisy: Noisy, random: RandomSource): Noisy {
+  for (const mech of plan.mechanisms) {
+    if (!noisy.has(mech.id)) noisy.set(mech.id, addNoise(group, mech, random));
+  }
+  return noisy;
+}
+
+function clamp(x: number, lower: number, upper: number): number {
+  return Math.min(upper, Math.max(lower, x));
+}
+
+/** One aggregate's released value from the group's noisy quantities (post-processing only). */
+function aggregateValue(agg: AggregatePlan, noisy: Noisy): number {
+  const value = noisy.get(agg.value)!;
+  if (agg.fn === 'count' || agg.fn === 'count_units') return Number(value);
+  const { lower, upper, granularity } = agg.bounds!;
+  const sum = fromGrid(value, granularity);
+  if (agg.fn === 'sum') return sum;
+  const count = Number(noisy.get(agg.count!)!);
+  return clamp(sum / Math.max(1, count), lower, upper);
+}
+
+function toRow(plan: QueryPlan, keys: (string | null)[], noisy: Noisy): ReleasedRow {
+  const values: Record<string, number> = {};
+  for (const agg of plan.aggregates) values[agg.alias] = aggregateValue(agg, noisy);
+  return { keys, values };
+}
+
+function keyId(keys: readonly (string | null)[]): string {
+  return JSON.stringify(keys);
+}
+
+function listed(group: TrueGroup, lists: PublicKeyList[]): boolean {
+  return lists.every((list, i) => list === undefined || list.includes(group.keys[i]!));
+}
+
+function checkShapes(input: ReleaseInput): void {
+  const seen = new Set<string>();
+  for (const group of input.groups) {
+    if (group.keys.length !== input.publicKeys.length) {
+      throw new RangeError('every group needs one key per grouped column');
+    }
+    const id = keyId(group.keys);
+    if (seen.has(id)) throw new RangeError('the enclave returned the same group twice');
+    seen.add(id);
+  }
+  const allPublic = input.publicKeys.every((list) => list !== undefined);
+  if (input.plan.selection === undefined && !allPublic) {
+    throw new RangeError(
+      'a plan without partition selection needs a key list for every grouped column',
+    );
+  }
+}
+
+/** Every combination of the lists' keys, first column slowest, in list order. */
+export function keyProduct(lists: readonly (readonly (string | null)[])[]): (string | null)[][] {
+  return lists.reduce<(string | null)[][]>(
+    (combos, list) => combos.flatMap((combo) => list.map((key) => [...combo, key])),
+    [[]],
+  );
+}
+
+function emptyGroup(keys: (string | null)[], plan: QueryPlan): TrueGroup {
+  const measures: TrueGroup['measures'] = {};
+  for (const mech of plan.mechanisms) {
+    if (mech.measure !== undefined) measures[mech.measure] = { sumGrid: 0n, nonNull: 0n };
+  }
+  return { keys, rows: 0n, units: 0n, measures };
+}
+
+function releasePublic(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
+  const byKey = new Map(groups.map((g) => [keyId(g.keys), g]));
+  const lists = input.publicKeys as readonly (readonly (string | null)[])[];
+  return keyProduct(lists).map((keys) => {
+    const group = byKey.get(keyId(keys)) ?? emptyGroup(keys, input.plan);
+    return toRow(input.plan, keys, drawAll(input.plan, group, new Map(), random));
+  });
+}
+
+function releaseSelected(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
+  const { plan } = input;
+  const selection = plan.selection!;
+  const units = plan.mechanisms.find((mech) => mech.id === selection.mechanism)!;
+  const rows: ReleasedRow[] = [];
+  for (const group of groups) {
+    if (integer(group.units) < BigInt(selection.k)) continue;
+    const noisyUnits = addNoise(group, units, random);
+    if (noisyUnits < BigInt(selection.tau)) continue;
+    const noisy = drawAll(plan, group, new Map([[units.id, noisyUnits]]), random);
+    rows.push(toRow(plan, group.keys, noisy));
+  }
+  return rows;
+}
+
+/**
+ * Releases a query's groups under its plan. Without selection every
+ * grouped column must have a key list; with selection a list only drops
+ * unlisted keys (a filter on a non-public column can make the pipeline
+ * select partitions even when every grouped column is public). `random` defaults to the
+ * CSPRNG; tests pass a seeded source. The suppressed count (groups from
+ * the enclave left out) is for the audit log, not for the buyer.
+ */
+export function release(input: ReleaseInput, random: RandomSource = cryptoSource): ReleaseResult {
+  checkShapes(input);
+  const groups = input.groups.filter((group) => listed(group, input.publicKeys));
+  const isPublic = input.plan.selection === undefined;
+  const rows = isPublic
+    ? releasePublic(input, groups, random)
+    : releaseSelected(input, groups, random);
+  const fromEnclave = isPublic ? groups.length : rows.length;
+  const noise = Object.fromEntries(input.plan.aggregates.map((agg) => [agg.alias, agg.noise]));
+  return { rows, released: rows.length, suppressed: input.groups.length - fromEnclave, noise };
+}

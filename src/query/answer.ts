@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { Enclave } from '../enclave/enclave.js';
+import { VeilError, isVeilError } from '../errors/registry.js';
+import type { Principal } from '../http/principal.js';
+import { periodKey } from '../ledger/period.js';
+import type { Store } from '../ledger/store.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import { planQuery } from '../privacy/mechanisms.js';
+import type { RandomSource } from '../privacy/random.js';
+import { release } from '../privacy/release.js';
+import type { NoiseInfo, ReleasedRow, TrueGroup } from '../privacy/types.js';
+import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
+import type { CheckedQuery } from './checked.js';
+
+/** What the query path needs from the running gateway. */
+export interface AnswerContext {
+  enclave: Enclave;
+  store: Store;
+  random: RandomSource;
+  now?: () => Date;
+}
+
+/** Where a query came from, for its audit entry. */
+export interface QueryOrigin {
+  principal: Principal;
+  requestId: string;
+  route: string;
+  method: string;
+  /** The query as received (JSON or SQL text), recorded in the audit log. */
+  text: string;
+}
+
+/** The answer body: a contract clients rely on (extend, never rename). */
+export interface QueryAnswer {
+  queryId: string;
+  dataset: string;
+  policyVersion: string;
+  dataVersion: string;
+  rows: Record<string, string | number | null>[];
+  privacy: {
+    epsilon: number;
+    delta: number;
+    remaining: { epsilon: number; delta: number };
+    groupsReleased: number;
+    groupsSuppressed: number;
+  };
+  noise: Record<string, NoiseInfo>;
+}
+
+/**
+ * Answers a checked query: plan the noise, reserve its cost, run the
+ * rewritten statement in the enclave, add noise and threshold the groups,
+ * then charge and audit in one transaction before anything is returned.
+ * If anything fails after the reservation, it is released and the failure
+ * audited, so no number leaves without its charge and no charge stays
+ * without an answer.
+ */
+export async function answerQuery(
+  ctx: AnswerContext,
+  q: CheckedQuery,
+  origin: QueryOrigin,
+): Promise<QueryAnswer> {
+  const { policy } = q;
+  const plan = planQuery({
+    aggregates: q.aggregates.map((a) => ({
+      fn: a.fn,
+      alias: a.alias,
+      measure: a.measure,
+      bounds: a.measure ? policy.measures[a.measure] : undefined,
+    })),
+    epsilon: q.epsilon,
+    delta: policy.delta,
+    k: policy.k,
+    maxContributions: policy.contribution.maxContributions,
+    needsSelection: needsSelection(q),
+  });
+  const queryId = randomUUID();
+  const period = periodKey(policy.budgets.period, (ctx.now ?? (() => new Date()))());
+  const limits = budgetLimits(policy, origin.principal.sub);
+  await ctx.store.ledger.reserve({
+    queryId,
+    buyer: origin.principal.sub,
+    dataset: q.dataset,
+    period,
+    epsilon: plan.epsilonCharged,
+    delta: plan.deltaCharged,
+    limits,
+  });
+  const stmt = rewrite(q);
+  const auditBase = {
+    requestId: origin.requestId,
+    role: origin.principal.role,
+    route: origin.route,
+    method: origin.method,
+    query: origin.text,
+    rewrittenSql: stmt.sql,
+    policyVersion: policy.version,
+  };
+  let result;
+  try {
+    const groups = toTrueGroups(await ctx.enclave.run(stmt.sql, stmt.params), stmt);
+    const publicKeys = plan.selection ? q.groupBy.map(() => undefined) : q.groupBy.map((g) => g.publicKeys);
+    result = release({ plan, groups, publicKeys }, ctx.random);
+    await ctx.store.commitWithAudit(queryId, {
+      ...auditBase,
+      status: 200,
+      groupsReleased: result.released,
+      groupsSuppressed: result.suppressed,
+    });
+  } catch (err) {
+    const veil = isVeilError(err) ? err : new VeilError('VEIL_INTERNAL', 'internal error; nothing was charged');
+    await ctx.store.releaseWithAudit(queryId, {
+      ...auditBase,
+      outcome: veil.status >= 500 ? 'error' : 'refused',
+      status: veil.status,
+      code: veil.code,
+    });
+    throw veil;
+  }
+  const spent = await ctx.store.ledger.spent({ buyer: origin.principal.sub, dataset: q.dataset, period });
+  return {
+    queryId,
+    dataset: q.dataset,
+    policyVersion: policy.version,
+    dataVersion: ctx.enclave.datasets.get(q.dataset)?.dataVersion ?? 'unknown',
+    rows: shapeRows(q, result.rows),
+    privacy: {
+      epsilon: plan.epsilonCharged,
+      delta: plan.deltaCharged,
+      remaining: {
+        epsilon: Math.max(0, limits.buyer.epsilon - spent.epsilon),
+        delta: Math.max(0, limits.buyer.delta - spent.delta),
+      },
+      groupsReleased: result.released,
+      groupsSuppressed: result.suppressed,
+    },
+    noise: result.noise,
+  };
+}
+
+/**
+ * Groups need thresholding unless every grouped dimension has a public key
+ * list and every filter is on such a dimension: a filter on a non-public key
+ * makes even a public cell as narrow as that key, so it gets the k floor too.
+ */
+export function needsSelection(q: CheckedQuery): boolean {
+  const publicDim = (dim: string, level: string) => q.policy.publicKeyLists[dim]?.[level] !== undefined;
+  return q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level));
+}
+
+/** The buyer's own limit (an explicit entry in the policy, else the default) and the dataset cap. */
+export function budgetLimits(policy: LoadedPolicy, buyer: string) {
+  return {
+    buyer: policy.budgets.buyers[buyer] ?? policy.budgets.perBuyer,
+    dataset: policy.budgets.dataset,
+  };
+}
+
+function toTrueGroups(rows: unknown[][], stmt: EnclaveStatement): TrueGroup[] {
+  const n = stmt.keyColumns;
+  return rows.map((r) => {
+    const measures: TrueGroup['measures'] = {};
+    stmt.measures.forEach((m, i) => {
+      measures[m] = { sumGrid: toInt(r[n + 2 + 2 * i]), nonNull: toInt(r[n + 3 + 2 * i]) };
+    });
+    return {
+      keys: r.slice(0, n).map((k) => (k === null ? null : String(k))),
+      rows: toInt(r[n]),
+      units: toInt(r[n + 1]),
+      measures,
+    };
+  });
+}
+
+function toInt(v: unknown): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+/** Answer rows keyed by the groupBy entries as written, then ordered and limited after noise. */
+function shapeRows(q: CheckedQuery, rows: ReleasedRow[]): QueryAnswer['rows'] {
+  const out = rows.map((r) => {
+    const row: Record<string, string | number | null> = {};
+    q.groupBy.forEach((g, i) => (row[g.label] = r.keys[i] ?? null));
+    for (const a of q.aggregates) row[a.alias] = r.values[a.alias] ?? null;
+    return row;
+  });
+  if (q.orderBy.length) out.sort((a, b) => compareRows(a, b, q.orderBy));
+  return q.limit === undefined ? out : out.slice(0, q.limit);
+}
+
+function compareRows(
+  a: Record<string, string | number | null>,
+  b: Record<string, string | number | null>,
+  order: CheckedQuery['orderBy'],
+): number {
+  for (const { output, desc } of order) {
+    const x = a[output];
+    const y = b[output];
+    if (x === y) continue;
+    if (x === null) return 1;
+    if (y === null) return -1;
+    const c = x < y ? -1 : 1;
+    return desc ? -c : c;
+  }
+  return 0;
+}
+
