@@ -13,17 +13,20 @@ const steps: Step[] = [
     body: {
       dataset: 'nyc311_street_flooding',
       groupBy: ['borough'],
-      aggregates: [{ fn: 'count', as: 'complaints' }, { fn: 'count_units', as: 'households' }],
+      aggregates: [
+        { fn: 'count', as: 'complaints' },
+        { fn: 'count_units', as: 'households' },
+      ],
     },
   },
   {
-    title: 'NYC complaints by community board and month (small boards are suppressed)',
+    title: 'NYC households complaining, by community board and month (small groups suppressed)',
     body: {
       dataset: 'nyc311_street_flooding',
       groupBy: ['community_board', 'created:month'],
-      aggregates: [{ fn: 'count', as: 'complaints' }],
-      orderBy: [{ column: 'complaints', desc: true }],
-      limit: 12,
+      aggregates: [{ fn: 'count_units', as: 'households' }],
+      orderBy: [{ column: 'households', desc: true }],
+      epsilon: 2,
     },
   },
   {
@@ -32,24 +35,38 @@ const steps: Step[] = [
       dataset: 'nyc311_street_flooding',
       groupBy: ['borough'],
       aggregates: [{ fn: 'avg', column: 'hours_to_close', as: 'avg_hours' }, { fn: 'count' }],
+      epsilon: 2,
     },
   },
   {
-    title: 'Gulou 12345 hotline: severe flooding by community',
+    title: 'Gulou 12345 hotline: severe flooding by community (public list, top 15)',
     body: {
       dataset: 'gulou_flooding',
       groupBy: ['community'],
-      aggregates: [{ fn: 'count', as: 'severe_calls' }, { fn: 'avg', column: 'depth_cm' }],
+      aggregates: [{ fn: 'count', as: 'severe_calls' }],
       filters: [{ column: 'severity', op: 'eq', value: 'severe' }],
       orderBy: [{ column: 'severe_calls', desc: true }],
+      limit: 15,
+    },
+  },
+  {
+    title: 'Gulou 12345 hotline: water depth by street office',
+    body: {
+      dataset: 'gulou_flooding',
+      groupBy: ['street_office'],
+      aggregates: [
+        { fn: 'count', as: 'calls' },
+        { fn: 'avg', column: 'depth_cm' },
+      ],
+      epsilon: 2,
     },
   },
   {
     title: 'Gulou 12345 hotline: calls by year and severity (SQL)',
     body: {
       sql:
-        'SELECT year(called) AS y, severity, COUNT(*) AS calls, AVG(flood_hours) AS hours ' +
-        'FROM gulou_flooding GROUP BY 1, 2 ORDER BY 1, 2',
+        'SELECT year(called), severity, COUNT(*) AS calls ' +
+        'FROM gulou_flooding GROUP BY ALL ORDER BY 1, 2',
     },
   },
 ];
@@ -68,7 +85,10 @@ type Json = Record<string, unknown>;
 async function call(url: string, token: string, path: string, body?: Json) {
   const res = await fetch(`${url}${path}`, {
     method: body ? 'POST' : 'GET',
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, json: (await res.json()) as Json };
@@ -97,7 +117,14 @@ export async function playSession(url: string, token: string, out: (s: string) =
     }
     const rows = json.rows as Json[];
     const header = rows.length ? Object.keys(rows[0]!) : [];
-    out(rows.length ? formatTable(header, rows.map((r) => header.map((h) => r[h]))) : '(no group released)\n');
+    out(
+      rows.length
+        ? formatTable(
+            header,
+            rows.map((r) => header.map((h) => r[h])),
+          )
+        : '(no group released)\n',
+    );
     out(costLine(json));
   }
   const r = await call(url, token, '/v1/query', refused.body);

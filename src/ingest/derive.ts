@@ -8,13 +8,27 @@ import type { DatasetRecipe } from './recipe.js';
  * rows get their keyed random `row_rank`.
  */
 
-/** Reads the CSV, as text, into the temporary `veil_stage`; rowid is the file position. */
-export async function stageCsv(conn: DuckDBConnection, source: string): Promise<void> {
+/**
+ * Reads the CSV, as text, into the temporary `veil_stage`; rowid is the file
+ * position. Lines that do not parse as a row of the header's width are left
+ * out and counted (DuckDB keeps them in a rejects table, which is dropped
+ * here so that nothing of their content outlives the ingest).
+ */
+export async function stageCsv(conn: DuckDBConnection, source: string): Promise<number> {
+  await conn.run('DROP TABLE IF EXISTS temp.veil_csv_errors');
+  await conn.run('DROP TABLE IF EXISTS temp.veil_csv_scans');
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE veil_stage AS SELECT * FROM read_csv($source,
-       header = true, all_varchar = true, delim = ',', quote = '"', escape = '"')`,
+       header = true, all_varchar = true, delim = ',', quote = '"', escape = '"',
+       ignore_errors = true, store_rejects = true,
+       rejects_table = 'veil_csv_errors', rejects_scan = 'veil_csv_scans')`,
     { source },
   );
+  const reader = await conn.runAndReadAll('SELECT count(DISTINCT line) FROM veil_csv_errors');
+  const malformed = Number(reader.getRowsJS()[0]![0]);
+  await conn.run('DROP TABLE temp.veil_csv_errors');
+  await conn.run('DROP TABLE temp.veil_csv_scans');
+  return malformed;
 }
 
 /** Header names of the staged CSV, in file order. */

@@ -119,18 +119,19 @@ async function ingestInto(
   hashing.catch(() => undefined);
   try {
     await recipe.prepare?.(conn).catch(fail('prepare lookups'));
-    await stageCsv(conn, source).catch(fail('read the source CSV'));
+    const malformed = await stageCsv(conn, source).catch(fail('read the source CSV'));
     const columns = await stagedColumns(conn).catch(fail('read the header'));
     const missing = recipe.requiredColumns.filter((c) => !columns.includes(c));
     if (missing.length > 0) {
       throw new IngestError(recipe.dataset, 'read the header', `missing ${missing.join(', ')}`);
     }
     await checkRows(conn, recipe).catch(fail('check the rows'));
-    const { read, rejections } = await countRows(conn, recipe);
+    const checked = await countRows(conn, recipe);
+    const rejections = [{ reason: 'malformed_row', rows: malformed }, ...checked.rejections];
     const sourceSha256 = await hashing.catch(fail('hash the source'));
     const partial = {
       dataset: recipe.dataset,
-      rowsRead: read,
+      rowsRead: checked.read + malformed,
       rejections,
       rowsRejected: rejections.reduce((sum, r) => sum + r.rows, 0),
       dataVersion: sha256Hex(sourceSha256 + ingestCodeVersion).slice(0, 16),
@@ -167,7 +168,8 @@ async function replaceTables(
 }
 
 async function dropTemporaries(conn: DuckDBConnection): Promise<void> {
-  for (const table of ['veil_stage', 'veil_checked', 'veil_gazetteer']) {
+  const tables = ['veil_stage', 'veil_checked', 'veil_gazetteer', 'veil_csv_errors', 'veil_csv_scans'];
+  for (const table of tables) {
     await conn.run(`DROP TABLE IF EXISTS temp.${table}`);
   }
 }

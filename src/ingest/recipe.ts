@@ -21,7 +21,7 @@ export interface DatasetRecipe {
   bundledFile: string;
   /** Header names the source must have. */
   requiredColumns: readonly string[];
-  /** Rejection reasons, in the order they are tested. */
+  /** Rejection reasons, in the order they are tested (after the shared `malformed_row`). */
   reasons: readonly string[];
   /** Creates any lookup tables `checkedSql` joins (temporary, per connection). */
   prepare?: (conn: DuckDBConnection) => Promise<void>;

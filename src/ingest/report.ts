@@ -20,7 +20,7 @@ export interface IngestOptions {
 /**
  * An ingest that failed. The message names the dataset and the step, and
  * never quotes the source (DuckDB's own messages can contain a CSV line, so
- * only their error class and a line number are kept).
+ * only their error class is kept).
  */
 export class IngestError extends Error {
   constructor(
@@ -37,7 +37,6 @@ export class IngestError extends Error {
 export function describeFailure(err: unknown): string {
   const message = err instanceof Error ? err.message : '';
   const kind = /^([A-Za-z ]+ Error):/.exec(message)?.[1] ?? (err as Error)?.name ?? 'Error';
-  const line = /\bline:? (\d+)/i.exec(message)?.[1];
   const code = (err as NodeJS.ErrnoException)?.code;
-  return [kind, line && `near line ${line}`, code].filter(Boolean).join(', ');
+  return code === undefined ? kind : `${kind} (${code})`;
 }

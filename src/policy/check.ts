@@ -15,7 +15,10 @@ import type { LoadedPolicy } from './load.js';
  * checked query. Each refusal carries `path`, the place in the request it
  * is about, so the SQL front end can turn it into a text position.
  */
-export function checkQuery(req: QueryRequest, policies: ReadonlyMap<string, LoadedPolicy>): CheckedQuery {
+export function checkQuery(
+  req: QueryRequest,
+  policies: ReadonlyMap<string, LoadedPolicy>,
+): CheckedQuery {
   const policy = policies.get(req.dataset);
   if (!policy) {
     throw new VeilError(
@@ -49,16 +52,29 @@ export function checkQuery(req: QueryRequest, policies: ReadonlyMap<string, Load
     }
     return { output: o.column, desc: o.desc };
   });
-  return { dataset: policy.dataset, policy, groupBy, aggregates, filters, epsilon, orderBy, limit: req.limit };
+  return {
+    dataset: policy.dataset,
+    policy,
+    groupBy,
+    aggregates,
+    filters,
+    epsilon,
+    orderBy,
+    limit: req.limit,
+  };
 }
 
 /** Splits `dimension:level` and checks both against the policy. */
 function resolveDimension(policy: LoadedPolicy, entry: string, path: (string | number)[]) {
   const [dimension = '', level, extra] = entry.split(':');
   if (extra !== undefined) {
-    throw new VeilError('VEIL_QUERY_UNKNOWN_COLUMN', `"${entry}" has more than one ":"; write <dimension> or <dimension>:<level>`, { path });
+    throw new VeilError(
+      'VEIL_QUERY_UNKNOWN_COLUMN',
+      `"${entry}" has more than one ":"; write <dimension> or <dimension>:<level>`,
+      { path },
+    );
   }
-  const dim = policy.dimensions[dimension];
+  const dim = own(policy.dimensions, dimension);
   if (!dim) {
     refuseColumn(policy, dimension, path, 'a dimension');
   }
@@ -74,12 +90,31 @@ function resolveDimension(policy: LoadedPolicy, entry: string, path: (string | n
 }
 
 /** Throws the most helpful refusal for a name that is not usable where it was named. */
-function refuseColumn(policy: LoadedPolicy, name: string, path: (string | number)[], wanted: string): never {
-  if (policy.columns[name] === 'identifier') {
-    throw new VeilError('VEIL_QUERY_IDENTIFIER', `"${name}" is an identifier and never leaves the enclave; use a dimension such as ${Object.keys(policy.dimensions).slice(0, 3).join(', ')}`, { path });
+function refuseColumn(
+  policy: LoadedPolicy,
+  name: string,
+  path: (string | number)[],
+  wanted: string,
+): never {
+  if (own(policy.columns, name) === 'identifier') {
+    throw new VeilError(
+      'VEIL_QUERY_IDENTIFIER',
+      `"${name}" is an identifier and never leaves the enclave; use a dimension such as ${Object.keys(policy.dimensions).slice(0, 3).join(', ')}`,
+      { path },
+    );
   }
-  const names = wanted === 'a measure' ? Object.keys(policy.measures) : Object.keys(policy.dimensions);
-  throw new VeilError('VEIL_QUERY_UNKNOWN_COLUMN', `"${name}" is not ${wanted} of ${policy.dataset}; use one of: ${names.join(', ')}`, { path });
+  const names =
+    wanted === 'a measure' ? Object.keys(policy.measures) : Object.keys(policy.dimensions);
+  throw new VeilError(
+    'VEIL_QUERY_UNKNOWN_COLUMN',
+    `"${name}" is not ${wanted} of ${policy.dataset}; use one of: ${names.join(', ')}`,
+    { path },
+  );
+}
+
+/** Looks a buyer-supplied name up among a record's own keys only (never `constructor` etc.). */
+function own<T>(record: Record<string, T>, name: string): T | undefined {
+  return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 function checkGroup(policy: LoadedPolicy, entry: string, path: (string | number)[]): CheckedGroup {
@@ -94,55 +129,100 @@ function checkGroup(policy: LoadedPolicy, entry: string, path: (string | number)
   };
 }
 
-function checkFilter(policy: LoadedPolicy, f: QueryRequest['filters'][number], path: (string | number)[]): CheckedFilter {
+function checkFilter(
+  policy: LoadedPolicy,
+  f: QueryRequest['filters'][number],
+  path: (string | number)[],
+): CheckedFilter {
   const r = resolveDimension(policy, f.column, [...path, 'column']);
   let values: string[];
   if (f.op === 'in') {
-    if (!f.values || f.value !== undefined) throw badFilter(path, `op "in" takes "values", a list of keys`);
+    if (!f.values || f.value !== undefined)
+      throw badFilter(path, `op "in" takes "values", a list of keys`);
     values = [...new Set(f.values)];
   } else if (f.op === 'between') {
-    if (!f.values || f.values.length !== 2 || f.value !== undefined) throw badFilter(path, `op "between" takes "values": [low, high]`);
+    if (!f.values || f.values.length !== 2 || f.value !== undefined)
+      throw badFilter(path, `op "between" takes "values": [low, high]`);
     values = f.values;
-    if (values[0]! > values[1]!) throw badFilter(path, `"between" needs low <= high, got [${values.join(', ')}]`);
+    if (values[0]! > values[1]!)
+      throw badFilter(path, `"between" needs low <= high, got [${values.join(', ')}]`);
   } else {
-    if (f.value === undefined || f.values !== undefined) throw badFilter(path, `op "${f.op}" takes "value", one key`);
+    if (f.value === undefined || f.values !== undefined)
+      throw badFilter(path, `op "${f.op}" takes "value", one key`);
     values = [f.value];
   }
-  return { dimension: r.dimension, level: r.level, column: r.column, op: f.op === 'in' && values.length === 1 ? 'eq' : f.op, values };
+  return {
+    dimension: r.dimension,
+    level: r.level,
+    column: r.column,
+    op: f.op === 'in' && values.length === 1 ? 'eq' : f.op,
+    values,
+  };
 }
 
 function badFilter(path: (string | number)[], message: string): VeilError {
   return new VeilError('VEIL_QUERY_BAD_FILTER', message, { path });
 }
 
-const defaultAlias = { count: 'count', count_units: 'count_units', sum: 'sum', avg: 'avg' } as const;
+const defaultAlias = {
+  count: 'count',
+  count_units: 'count_units',
+  sum: 'sum',
+  avg: 'avg',
+} as const;
 
-function checkAggregate(policy: LoadedPolicy, a: QueryRequest['aggregates'][number], path: (string | number)[]): CheckedAggregate {
+function checkAggregate(
+  policy: LoadedPolicy,
+  a: QueryRequest['aggregates'][number],
+  path: (string | number)[],
+): CheckedAggregate {
   const needsMeasure = a.fn === 'sum' || a.fn === 'avg';
   if (!needsMeasure) {
     if (a.column !== undefined) {
-      if (policy.columns[a.column] === 'identifier') refuseColumn(policy, a.column, [...path, 'column'], 'a measure');
-      throw new VeilError('VEIL_QUERY_BAD_AGGREGATE', `"${a.fn}" counts rows or units and takes no column; drop "column"`, { path: [...path, 'column'] });
+      if (own(policy.columns, a.column) === 'identifier')
+        refuseColumn(policy, a.column, [...path, 'column'], 'a measure');
+      throw new VeilError(
+        'VEIL_QUERY_BAD_AGGREGATE',
+        `"${a.fn}" counts rows or units and takes no column; drop "column"`,
+        { path: [...path, 'column'] },
+      );
     }
     return { fn: a.fn, measure: undefined, alias: a.as ?? defaultAlias[a.fn] };
   }
   if (a.column === undefined) {
-    throw new VeilError('VEIL_QUERY_BAD_AGGREGATE', `"${a.fn}" needs "column", one of: ${Object.keys(policy.measures).join(', ')}`, { path });
+    throw new VeilError(
+      'VEIL_QUERY_BAD_AGGREGATE',
+      `"${a.fn}" needs "column", one of: ${Object.keys(policy.measures).join(', ')}`,
+      { path },
+    );
   }
-  if (!policy.measures[a.column]) refuseColumn(policy, a.column, [...path, 'column'], 'a measure');
+  if (!own(policy.measures, a.column))
+    refuseColumn(policy, a.column, [...path, 'column'], 'a measure');
   return { fn: a.fn, measure: a.column, alias: a.as ?? `${a.fn}_${a.column}` };
 }
 
 function checkNames(groups: CheckedGroup[], aggs: CheckedAggregate[]): void {
   const seen = new Set<string>();
-  const all = [...groups.map((g, i) => ({ n: g.label, path: ['groupBy', i] })), ...aggs.map((a, i) => ({ n: a.alias, path: ['aggregates', i] }))];
+  const all = [
+    ...groups.map((g, i) => ({ n: g.label, path: ['groupBy', i] })),
+    ...aggs.map((a, i) => ({ n: a.alias, path: ['aggregates', i] })),
+  ];
   for (const { n, path } of all) {
-    if (seen.has(n)) throw new VeilError('VEIL_QUERY_DUPLICATE_NAME', `output column "${n}" appears twice; give one an "as" alias`, { path });
+    if (seen.has(n))
+      throw new VeilError(
+        'VEIL_QUERY_DUPLICATE_NAME',
+        `output column "${n}" appears twice; give one an "as" alias`,
+        { path },
+      );
     seen.add(n);
   }
   const dims = new Set(groups.map((g) => g.dimension));
   if (dims.size !== groups.length) {
-    throw new VeilError('VEIL_QUERY_DUPLICATE_NAME', 'a dimension is grouped twice (at two levels); group by one level of it', { path: ['groupBy'] });
+    throw new VeilError(
+      'VEIL_QUERY_DUPLICATE_NAME',
+      'a dimension is grouped twice (at two levels); group by one level of it',
+      { path: ['groupBy'] },
+    );
   }
 }
 

@@ -99,7 +99,9 @@ export async function answerQuery(
   let result;
   try {
     const groups = toTrueGroups(await ctx.enclave.run(stmt.sql, stmt.params), stmt);
-    const publicKeys = plan.selection ? q.groupBy.map(() => undefined) : q.groupBy.map((g) => g.publicKeys);
+    const publicKeys = plan.selection
+      ? q.groupBy.map(() => undefined)
+      : q.groupBy.map((g) => g.publicKeys);
     result = release({ plan, groups, publicKeys }, ctx.random);
     await ctx.store.commitWithAudit(queryId, {
       ...auditBase,
@@ -108,7 +110,9 @@ export async function answerQuery(
       groupsSuppressed: result.suppressed,
     });
   } catch (err) {
-    const veil = isVeilError(err) ? err : new VeilError('VEIL_INTERNAL', 'internal error; nothing was charged');
+    const veil = isVeilError(err)
+      ? err
+      : new VeilError('VEIL_INTERNAL', 'internal error; nothing was charged');
     await ctx.store.releaseWithAudit(queryId, {
       ...auditBase,
       outcome: veil.status >= 500 ? 'error' : 'refused',
@@ -117,7 +121,11 @@ export async function answerQuery(
     });
     throw veil;
   }
-  const spent = await ctx.store.ledger.spent({ buyer: origin.principal.sub, dataset: q.dataset, period });
+  const spent = await ctx.store.ledger.spent({
+    buyer: origin.principal.sub,
+    dataset: q.dataset,
+    period,
+  });
   return {
     queryId,
     dataset: q.dataset,
@@ -144,14 +152,19 @@ export async function answerQuery(
  * makes even a public cell as narrow as that key, so it gets the k floor too.
  */
 export function needsSelection(q: CheckedQuery): boolean {
-  const publicDim = (dim: string, level: string) => q.policy.publicKeyLists[dim]?.[level] !== undefined;
-  return q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level));
+  const publicDim = (dim: string, level: string) =>
+    q.policy.publicKeyLists[dim]?.[level] !== undefined;
+  return (
+    q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level))
+  );
 }
 
 /** The buyer's own limit (an explicit entry in the policy, else the default) and the dataset cap. */
 export function budgetLimits(policy: LoadedPolicy, buyer: string) {
   return {
-    buyer: policy.budgets.buyers[buyer] ?? policy.budgets.perBuyer,
+    buyer: Object.hasOwn(policy.budgets.buyers, buyer)
+      ? policy.budgets.buyers[buyer]!
+      : policy.budgets.perBuyer,
     dataset: policy.budgets.dataset,
   };
 }
@@ -204,4 +217,3 @@ function compareRows(
   }
   return 0;
 }
-

@@ -435,10 +435,47 @@ t.test('an exhausted budget refuses with its code and the enclave runs nothing',
     200,
     'what is left can be spent',
   );
-  const log = await g.call('/v1/audit/entries?buyer=small-buyer&dataset=nyc311_street_flooding', { token: g.token('auditor') });
+  const log = await g.call('/v1/audit/entries?buyer=small-buyer&dataset=nyc311_street_flooding', {
+    token: g.token('auditor'),
+  });
   const outcomes = log.json.entries.map(
     (e: { outcome: string; code: string | null }) => `${e.outcome}:${e.code}`,
   );
   t.same(outcomes.filter((o: string) => o.startsWith('answered')).length, 3);
   t.ok(outcomes.includes('refused:VEIL_BUDGET_EXHAUSTED'));
+});
+
+t.test('names of built-in object properties are refused, not looked up', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const buyer = g.token('buyer', 'constructor');
+  const cases: [unknown, string][] = [
+    [{ dataset: nyc, aggregates: [{ fn: 'sum', column: 'valueOf' }] }, 'VEIL_QUERY_UNKNOWN_COLUMN'],
+    [
+      {
+        dataset: nyc,
+        aggregates: [{ fn: 'count' }],
+        filters: [{ column: 'constructor', op: 'eq', value: 'x' }],
+      },
+      'VEIL_QUERY_UNKNOWN_COLUMN',
+    ],
+    [
+      { dataset: nyc, groupBy: ['__proto__'], aggregates: [{ fn: 'count' }] },
+      'VEIL_QUERY_UNKNOWN_COLUMN',
+    ],
+    [{ dataset: 'toString', aggregates: [{ fn: 'count' }] }, 'VEIL_QUERY_UNKNOWN_DATASET'],
+  ];
+  for (const [body, code] of cases) {
+    const r = await g.call('/v1/query', { token: buyer, body });
+    t.equal(r.json?.error?.code, code, JSON.stringify(body));
+  }
+  const ok = await g.call('/v1/query', {
+    token: buyer,
+    body: { dataset: nyc, groupBy: ['borough'], aggregates: [{ fn: 'count' }] },
+  });
+  t.equal(
+    ok.json.privacy.remaining.epsilon,
+    19,
+    'a buyer named "constructor" gets the default budget',
+  );
 });

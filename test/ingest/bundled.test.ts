@@ -25,6 +25,7 @@ t.test('ingesting the bundled datasets', async (t) => {
       rowsKept: 1000,
       rowsRejected: 0,
       rejections: [
+        { reason: 'malformed_row', rows: 0 },
         { reason: 'missing_unique_key', rows: 0 },
         { reason: 'duplicate_unique_key', rows: 0 },
         { reason: 'bad_created_date', rows: 0 },
@@ -43,6 +44,7 @@ t.test('ingesting the bundled datasets', async (t) => {
       rowsKept: 1543,
       rowsRejected: 50,
       rejections: [
+        { reason: 'malformed_row', rows: 0 },
         { reason: 'missing_record_id', rows: 0 },
         { reason: 'duplicate', rows: 19 },
         { reason: 'bad_time', rows: 3 },

@@ -1,6 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { ingestDataset } from '../../src/ingest/index.js';
-import { IngestError } from '../../src/ingest/index.js';
+import { IngestError, ingestDataset } from '../../src/ingest/index.js';
 import { query, rowsFor, saltOf, sha256, tempDir, writeCsv } from './helpers.js';
 
 const header = [
@@ -55,6 +56,7 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
   const source = writeCsv(dir, 'gulou.csv', header, rowsFor(header, records));
   const report = await ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source });
   t.same(report.rejections, [
+    { reason: 'malformed_row', rows: 0 },
     { reason: 'missing_record_id', rows: 1 },
     { reason: 'duplicate', rows: 1 },
     { reason: 'bad_time', rows: 2 },
@@ -125,23 +127,32 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
   });
 });
 
-t.test('a broken source fails with a message that quotes no value', async (t) => {
+t.test('a line of the wrong width is rejected, and no value reaches an error', async (t) => {
   const dir = tempDir(t);
-  const secret = '王秘密13900000000';
-  const source = writeCsv(dir, 'broken.csv', header, [
-    ['1', secret, '13900000000', '湖南新村1栋', 'x', '2020-07-01 10:00:00', '', '', '1', 'extra'],
-  ]);
-  const err = await ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source }).catch(
-    (e: unknown) => e,
-  );
-  t.type(err, IngestError);
-  t.notMatch((err as Error).message, '13900000000');
-  t.notMatch((err as Error).message, '秘密');
-  t.match((err as Error).message, /^ingest of gulou_flooding failed to read the source CSV/);
+  const secret = '王秘密';
+  const good = Object.values(call('1', '2020-07-01'));
+  const wide = [...Object.values(call('2', '2020-07-02', { caller_name: secret })), 'extra'];
+  const rows = [good, good.map((v, i) => (i === 0 ? '3' : v)), wide, good.map((v, i) => (i ? v : '4'))];
+  const source = writeCsv(dir, 'wide.csv', header, rows);
+  const report = await ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source });
+  t.match(report, { rowsRead: 4, rowsKept: 3, rowsRejected: 1 });
+  t.same(report.rejections[0], { reason: 'malformed_row', rows: 1 });
 
-  const missing = writeCsv(dir, 'missing.csv', ['record_id', 'phone'], [['1', secret]]);
+  const unterminated = join(dir, 'unterminated.csv');
+  writeFileSync(unterminated, `${header.join(',')}\n1,"${secret},13900000000,x\n`);
+  const err = await ingestDataset({
+    dataDir: dir,
+    dataset: 'gulou_flooding',
+    source: unterminated,
+  }).catch((e: unknown) => e);
+  t.type(err, IngestError);
+  t.match((err as Error).message, /^ingest of gulou_flooding failed to read the source CSV/);
+  t.notMatch((err as Error).message, secret);
+  t.notMatch((err as Error).message, '13900000000');
+
+  const narrow = writeCsv(dir, 'narrow.csv', ['record_id', 'phone'], [['1', '13900000000']]);
   await t.rejects(
-    ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source: missing }),
+    ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source: narrow }),
     /failed to read the header: missing caller_name, address, call_note/,
   );
 });

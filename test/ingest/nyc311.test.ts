@@ -67,6 +67,7 @@ t.test('NYC unit keys, fallbacks, rejections and derived keys', async (t) => {
     rowsKept: 7,
     rowsRejected: 3,
     rejections: [
+      { reason: 'malformed_row', rows: 0 },
       { reason: 'missing_unique_key', rows: 1 },
       { reason: 'duplicate_unique_key', rows: 1 },
       { reason: 'bad_created_date', rows: 1 },
