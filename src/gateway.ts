@@ -8,6 +8,9 @@ import { buildServer, createLogger } from './http/server.js';
 import { enclaveExists, ingestAll } from './ingest/index.js';
 import { openStore } from './ledger/store.js';
 import { loadPolicies } from './policy/load.js';
+import { PolicyRegistry } from './policy/registry.js';
+import { checkpoint } from './audit/checkpoints.js';
+import { loadAuditKeys } from './audit/signing.js';
 import { cryptoSource, type RandomSource } from './privacy/random.js';
 
 /** A started gateway: the Fastify app, where it listens and how to stop it. */
@@ -48,15 +51,21 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     dataDir: config.dataDir,
     threads: config.duckdbThreads,
     memoryLimit: config.duckdbMemory,
+    timeoutMs: config.queryTimeoutMs,
   });
   const store = await openStore(config.dataDir, { logger });
   const recovered = await store.recoverReservations();
   if (recovered.length) logger.warn({ event: 'reservations_recovered', count: recovered.length }, 'released reservations left by a crash');
+  const registry = await PolicyRegistry.open(store.db, policies);
+  const auditKeys = loadAuditKeys(config.dataDir);
+  await checkpoint(store.db, auditKeys, new Date().toISOString());
   const jwtSecret = config.jwtSecret ?? randomBytes(32).toString('base64url');
   const app = await buildServer({
     config,
     jwtSecret,
-    policies,
+    policies: registry,
+    registry,
+    auditKeys,
     enclave,
     store,
     random: opts.random ?? cryptoSource,
@@ -72,6 +81,7 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
     enclave,
     close: async () => {
       await app.close();
+      await checkpoint(store.db, auditKeys, new Date().toISOString());
       await store.close();
       enclave.close();
     },

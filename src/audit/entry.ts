@@ -28,6 +28,8 @@ export interface AuditEntryInput {
   delta?: number;
   groupsReleased?: number | null;
   groupsSuppressed?: number | null;
+  /** Set on a repeated question served from a stored answer: the query id it repeats. */
+  cachedFrom?: string | null;
 }
 
 /** A stored entry, with its place in the chain. */
@@ -52,6 +54,7 @@ export interface AuditRecord {
   delta: number;
   groupsReleased: number | null;
   groupsSuppressed: number | null;
+  cachedFrom: string | null;
   prevHash: string;
   hash: string;
 }
@@ -91,6 +94,7 @@ export function toHashedFields(
     delta: input.delta ?? 0,
     groups_released: input.groupsReleased ?? null,
     groups_suppressed: input.groupsSuppressed ?? null,
+    cached_from: input.cachedFrom ?? null,
     prev_hash: prevHash,
   };
 }
@@ -127,6 +131,7 @@ export function toRecord(row: AuditEntryTable): AuditRecord {
     delta: row.delta,
     groupsReleased: row.groups_released,
     groupsSuppressed: row.groups_suppressed,
+    cachedFrom: row.cached_from ?? null,
     prevHash: row.prev_hash,
     hash: row.hash,
   };

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { generateGulou, ingestAll, ingestDataset, type IngestReport } from '../ingest/index.js';
 import { formatTable } from '../demo/table.js';
+import { ingestProgress } from './progress.js';
 
 const datasetIds = ['nyc311_street_flooding', 'gulou_flooding'] as const;
 
@@ -12,15 +13,22 @@ export async function ingestCommand(config: Config, o: { dataset?: string; sourc
     throw new Error(`--dataset must be one of ${datasetIds.join(', ')}`);
   }
   mkdirSync(config.dataDir, { recursive: true });
-  const reports = o.dataset
-    ? [
-        await ingestDataset({
-          dataDir: config.dataDir,
-          dataset: o.dataset as (typeof datasetIds)[number],
-          ...(o.source ? { source: o.source } : {}),
-        }),
-      ]
-    : await ingestAll(config.dataDir);
+  const progress = ingestProgress(o.dataset ? 1 : datasetIds.length);
+  let reports: IngestReport[];
+  try {
+    reports = o.dataset
+      ? [
+          await ingestDataset({
+            dataDir: config.dataDir,
+            dataset: o.dataset as (typeof datasetIds)[number],
+            ...(o.source ? { source: o.source } : {}),
+            onStep: progress.onStep,
+          }),
+        ]
+      : await ingestAll(config.dataDir, progress.onStep);
+  } finally {
+    progress.stop();
+  }
   process.stdout.write(formatReports(reports));
 }
 

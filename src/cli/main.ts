@@ -2,6 +2,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, readConfig } from '../config/config.js';
 import { PolicyFileError } from '../policy/load.js';
+import { auditVerifyCommand } from './audit.js';
+import { configCommand } from './config.js';
+import { helpFooter } from './help.js';
+import { policyCheckCommand } from './policy-check.js';
 import { demoCommand } from './demo.js';
 import { generateCommand, ingestCommand } from './ingest.js';
 import { serveCommand } from './serve.js';
@@ -19,7 +23,8 @@ export function intOption(name: string) {
 const program = new Command()
   .name('veil')
   .description('Veil: an aggregate-only, differentially private query gateway')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', helpFooter);
 
 program
   .command('serve', { isDefault: true })
@@ -55,6 +60,29 @@ program
   .option('--url <url>', 'a running gateway, e.g. http://127.0.0.1:8080')
   .option('--token <jwt>', 'a buyer token for --url')
   .action((o: { url?: string; token?: string }) => demoCommand(o));
+
+program
+  .command('audit')
+  .description('audit log tools')
+  .command('verify <export>')
+  .description('check an export of GET /v1/audit/export: hash chain and Ed25519 checkpoints')
+  .option('--key <pem>', 'the public key from GET /v1/audit/key, obtained separately')
+  .action((file: string, o: { key?: string }) => auditVerifyCommand(file, o));
+
+program
+  .command('config')
+  .description('print the effective configuration (defaults applied, secrets hidden) as JSON')
+  .action(() => configCommand(readConfig()));
+
+program
+  .command('policy')
+  .description('policy file tools')
+  .command('check [paths...]')
+  .description('validate policy files or folders (default: VEIL_POLICY_DIR); exit 1 if any is invalid')
+  .action((paths: string[]) => {
+    const targets = paths.length ? paths : [process.env.VEIL_POLICY_DIR ?? './policies'];
+    process.exitCode = policyCheckCommand(targets);
+  });
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof PolicyFileError) {

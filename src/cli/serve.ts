@@ -1,14 +1,18 @@
 import type { Config } from '../config/config.js';
 import { startGateway } from '../gateway.js';
 import { mintToken } from '../http/tokens.js';
+import { startTelemetry } from '../telemetry/sdk.js';
 
 /** `veil serve`: start, print the development banner if the secret was generated, stop on signals. */
 export async function serveCommand(config: Config): Promise<void> {
+  const telemetry = startTelemetry(process.env);
   const gw = await startGateway(config);
+  if (telemetry) gw.logger.info({ event: 'telemetry_started' }, 'OpenTelemetry SDK started');
   if (gw.generatedSecret) process.stdout.write(devBanner(gw.url, gw.jwtSecret));
   const stop = async (signal: string) => {
     gw.logger.info({ event: 'shutdown', signal }, 'shutting down');
     await gw.close();
+    await telemetry?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

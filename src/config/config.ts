@@ -13,6 +13,8 @@ const envSchema = z.object({
   VEIL_DATA_DIR: z.string().min(1).default('./data'),
   VEIL_POLICY_DIR: z.string().min(1).default('./policies'),
   VEIL_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  VEIL_JWT_PUBLIC_KEYS: z.string().min(1).optional(),
+  VEIL_JWKS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   VEIL_DUCKDB_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   VEIL_DUCKDB_MEMORY: z
@@ -20,6 +22,9 @@ const envSchema = z.object({
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 2GB')
     .default('2GB'),
   VEIL_BODY_LIMIT: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  VEIL_SQL_MAX_LENGTH: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
+  VEIL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
+  VEIL_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(1200),
 });
 
 export type Config = Readonly<{
@@ -29,10 +34,20 @@ export type Config = Readonly<{
   dataDir: string;
   policyDir: string;
   jwtSecret: string | undefined;
+  /** `kid=file.pem` pairs of RS256/EdDSA public keys, comma-separated. */
+  jwtPublicKeys: string | undefined;
+  /** A JWKS file of RS256/EdDSA public keys, each with a `kid`. */
+  jwksFile: string | undefined;
   logLevel: string;
   duckdbThreads: number;
   duckdbMemory: string;
   bodyLimit: number;
+  /** Longest SQL text accepted, in UTF-16 code units. */
+  sqlMaxLength: number;
+  /** Enclave time one query may take before it is cancelled. */
+  queryTimeoutMs: number;
+  /** Requests per minute per authenticated caller; 0 turns the limit off. */
+  rateLimit: number;
 }>;
 
 /** Raised for a bad environment; the message lists each bad variable. */
@@ -60,9 +75,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.VEIL_DATA_DIR,
     policyDir: e.VEIL_POLICY_DIR,
     jwtSecret: e.VEIL_JWT_SECRET,
+    jwtPublicKeys: e.VEIL_JWT_PUBLIC_KEYS,
+    jwksFile: e.VEIL_JWKS_FILE,
     logLevel: e.LOG_LEVEL,
     duckdbThreads: e.VEIL_DUCKDB_THREADS,
     duckdbMemory: e.VEIL_DUCKDB_MEMORY,
     bodyLimit: e.VEIL_BODY_LIMIT,
+    sqlMaxLength: e.VEIL_SQL_MAX_LENGTH,
+    queryTimeoutMs: e.VEIL_QUERY_TIMEOUT_MS,
+    rateLimit: e.VEIL_RATE_LIMIT,
   });
 }

@@ -10,6 +10,8 @@ export interface EnclaveOptions {
   threads?: number;
   memoryLimit?: string;
   connections?: number;
+  /** Milliseconds one statement may run before it is interrupted (default 10,000). */
+  timeoutMs?: number;
 }
 
 /** Metadata the ingest wrote for one dataset. */
@@ -36,6 +38,7 @@ export class Enclave {
     private readonly instance: DuckDBInstance,
     connections: DuckDBConnection[],
     readonly datasets: ReadonlyMap<string, DatasetMeta>,
+    private readonly timeoutMs: number,
   ) {
     this.idle.push(...connections);
   }
@@ -62,21 +65,28 @@ export class Enclave {
         rowsKept: Number(rowsKept),
       });
     }
-    return new Enclave(instance, conns, datasets);
+    return new Enclave(instance, conns, datasets, opts.timeoutMs ?? 10_000);
   }
 
   /** Runs one gateway-built statement with bound parameters and returns plain JS rows. */
   async run(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
     const conn = await this.acquire();
     this.statementsRun++;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, this.timeoutMs);
     try {
       const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
       return reader.getRowsJS() as unknown[][];
     } catch (err) {
+      if (timedOut) throw timeoutError(this.timeoutMs);
       throw new VeilError('VEIL_ENCLAVE_FAILED', 'the enclave could not run the query; nothing was charged', {
         cause: (err as Error).name,
       });
     } finally {
+      clearTimeout(timer);
       this.releaseConnection(conn);
     }
   }
@@ -113,4 +123,17 @@ export class Enclave {
 /** Where the enclave file lives inside the data directory. */
 export function enclavePath(dataDir: string): string {
   return join(dataDir, 'enclave.duckdb');
+}
+
+/**
+ * The refusal for a statement cancelled at the time limit. It is raised
+ * before any noise is drawn, so the query path releases the reservation.
+ */
+function timeoutError(limitMs: number): VeilError {
+  return new VeilError(
+    'VEIL_ENCLAVE_TIMEOUT',
+    `the query ran past the enclave time limit of ${limitMs} ms and was cancelled; ` +
+      'nothing was charged. Ask a narrower question or try again later',
+    { limitMs },
+  );
 }

@@ -21,6 +21,7 @@ export const errorRegistry = {
   VEIL_QUERY_DUPLICATE_NAME: { status: 400, title: 'Two output columns have the same name.' },
   VEIL_QUERY_TOO_MANY_GROUPS: { status: 400, title: 'The query would produce more groups than allowed.' },
   VEIL_QUERY_EPSILON: { status: 400, title: 'The requested epsilon is outside the policy range.' },
+  VEIL_QUERY_ACCURACY_UNREACHABLE: { status: 400, title: 'The target accuracy needs more epsilon than the policy allows per query.' },
   VEIL_SQL_PARSE: { status: 400, title: 'The SQL text does not parse.' },
   VEIL_SQL_UNSUPPORTED: { status: 400, title: 'The SQL uses a construct outside the supported subset.' },
   VEIL_SQL_MULTIPLE_STATEMENTS: { status: 400, title: 'Only one SELECT statement is accepted.' },
@@ -33,8 +34,14 @@ export const errorRegistry = {
   VEIL_SQL_HAVING: { status: 400, title: 'HAVING is not supported.' },
   VEIL_SQL_GROUP_BY_MISMATCH: { status: 400, title: 'GROUP BY must list exactly the selected dimensions.' },
   VEIL_BUDGET_EXHAUSTED: { status: 429, title: 'The query would exceed a privacy budget.' },
+  VEIL_POLICY_INVALID: { status: 400, title: 'The proposed policy is invalid; `problems` names each bad key.' },
+  VEIL_POLICY_UNKNOWN_VERSION: { status: 404, title: 'The dataset has no such policy version.' },
+  VEIL_BUDGET_GRANT_INVALID: { status: 400, title: 'The budget grant, top-up or revoke body is invalid.' },
   VEIL_NOT_FOUND: { status: 404, title: 'No such route.' },
   VEIL_ENCLAVE_FAILED: { status: 500, title: 'The enclave could not answer; nothing was charged.' },
+  VEIL_SQL_TOO_LONG: { status: 400, title: 'The SQL text is longer than the limit.' },
+  VEIL_RATE_LIMITED: { status: 429, title: 'Too many requests from this caller; retry after `Retry-After` seconds.' },
+  VEIL_ENCLAVE_TIMEOUT: { status: 503, title: 'The query ran past the enclave time limit and was cancelled; nothing was charged.' },
   VEIL_INTERNAL: { status: 500, title: 'Internal error; nothing was charged.' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,6 +1,7 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { VeilError } from '../errors/registry.js';
+import { keyChooser, type PublicKeyAlgorithm, type PublicKeyEntry } from './keys.js';
 import { claimsSchema, type Principal, type Role } from './principal.js';
 
 declare module '@fastify/jwt' {
@@ -17,14 +18,24 @@ declare module 'fastify' {
 }
 
 /**
- * Verifies bearer tokens: HS256 only (so `alg: none` and algorithm swaps
- * fail), `exp` required, and `sub` and `role` checked against the schema.
+ * Verifies bearer tokens: HS256 with the gateway's secret, or RS256/EdDSA
+ * with a configured public key chosen by `kid` (so `alg: none` and algorithm
+ * swaps fail), `exp` required, and `sub` and `role` checked against the schema.
  */
-export async function registerAuth(app: FastifyInstance, secret: string): Promise<void> {
+export async function registerAuth(
+  app: FastifyInstance,
+  secret: string,
+  publicKeys: readonly PublicKeyEntry[] = [],
+): Promise<void> {
+  const algorithms: ('HS256' | PublicKeyAlgorithm)[] = [
+    'HS256',
+    ...new Set(publicKeys.map((k) => k.alg)),
+  ];
   await app.register(fastifyJwt, {
-    secret,
+    secret: { private: secret, public: keyChooser(secret, publicKeys) },
+    decode: { complete: true },
     sign: { algorithm: 'HS256' },
-    verify: { algorithms: ['HS256'], requiredClaims: ['exp'] },
+    verify: { algorithms, requiredClaims: ['exp'] },
   });
 }
 
@@ -44,7 +55,10 @@ export async function authorize(req: FastifyRequest, allowed: readonly Role[]): 
     const reason = code.includes('EXPIRED')
       ? 'the token has expired; get a new one'
       : 'the token is not valid';
-    throw new VeilError('VEIL_AUTH_INVALID', `${reason} (HS256, signed with the gateway's secret)`);
+    throw new VeilError(
+      'VEIL_AUTH_INVALID',
+      `${reason} (HS256 with the gateway's secret, or RS256/EdDSA with a configured key's kid)`,
+    );
   }
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) {

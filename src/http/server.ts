@@ -8,12 +8,20 @@ import Fastify, {
 } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { registerAuth } from './auth.js';
+import { loadPublicKeys } from './keys.js';
+import { registerOpenApi } from './openapi.js';
 import type { GatewayContext } from './context.js';
 import { installErrorHandlers } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
+import { auditLedgerRoutes } from './routes/audit-ledger.js';
+import { budgetRoutes } from './routes/budgets.js';
+import { policyRoutes } from './routes/policies.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { queryRoutes } from './routes/query.js';
+import { quoteRoutes } from './routes/quote.js';
+import { registerRateLimit } from './rate-limit.js';
+import { traceRequests } from '../telemetry/request-span.js';
 
 /** The gateway's pino logger: JSON lines, no request bodies, headers or values. */
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
@@ -35,8 +43,15 @@ export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance>
     genReqId: () => randomUUID(),
     return503OnClosing: true,
   });
-  await registerAuth(app, ctx.jwtSecret);
+  const publicKeys = loadPublicKeys({
+    ...(ctx.config.jwtPublicKeys ? { publicKeys: ctx.config.jwtPublicKeys } : {}),
+    ...(ctx.config.jwksFile ? { jwksFile: ctx.config.jwksFile } : {}),
+  });
+  await registerAuth(app, ctx.jwtSecret, publicKeys);
   installErrorHandlers(app);
+  await registerRateLimit(app, ctx.config.rateLimit);
+  traceRequests(app);
+  await registerOpenApi(app);
   app.addHook('onSend', async (req, reply) => {
     if (!req.audited && req.url !== '/health') await auditRequest(ctx, req, reply);
   });
@@ -44,7 +59,11 @@ export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance>
   healthRoutes(app, ctx);
   datasetRoutes(app, ctx);
   queryRoutes(app, ctx);
+  quoteRoutes(app, ctx);
   auditRoutes(app, ctx);
+  auditLedgerRoutes(app, ctx);
+  policyRoutes(app, ctx);
+  budgetRoutes(app, ctx);
   return app;
 }
 
@@ -71,8 +90,12 @@ async function auditRequest(ctx: GatewayContext, req: FastifyRequest, reply: Fas
 }
 
 function queryText(body: Record<string, unknown>): string {
-  const text = typeof body.sql === 'string' ? body.sql : JSON.stringify(body);
-  return text.slice(0, 20_000);
+  if (typeof body.sql === 'string') return body.sql.slice(0, 20_000);
+  try {
+    return JSON.stringify(body).slice(0, 20_000);
+  } catch {
+    return '(body too deeply nested to record)';
+  }
 }
 
 /** One line per request; 4xx at info, 5xx at error, decided here only. */

@@ -111,7 +111,9 @@ export async function countRows(
   const reader = await conn.runAndReadAll(
     'SELECT veil_reason, count(*) FROM veil_checked GROUP BY veil_reason',
   );
-  const counts = new Map(reader.getRowsJS().map(([r, n]) => [r === null ? null : String(r), Number(n)]));
+  const counts = new Map(
+    reader.getRowsJS().map(([r, n]) => [r === null ? null : String(r), Number(n)]),
+  );
   for (const reason of counts.keys()) {
     if (reason !== null && !recipe.reasons.includes(reason)) {
       throw new Error(`the recipe gave a reason it does not declare: ${reason}`);

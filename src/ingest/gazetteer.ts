@@ -1,9 +1,9 @@
 /**
  * The small gazetteer of Nanjing's Gulou district (鼓楼区) that both the
  * synthetic generator and the ingest use. The 13 street offices are the real
- * ones; every community name is invented, and each road (real road names of
- * the district) is mapped to one invented community, the one a complaint on
- * that road is filed under. Ingest resolves an address to a community only
+ * ones; every community name is invented, and each road (names taken from or
+ * modelled on the district's streets) is mapped to one invented community,
+ * the one a complaint on that road is filed under. Ingest resolves an address to a community only
  * through this table, so an address naming anything else is rejected.
  */
 

@@ -64,8 +64,8 @@ export function rainCalendar(u: Uniform): RainCalendar {
 
 /** Calls per hour of the day: few at night, most in the morning and evening. */
 export const hourCumulative = cumulate([
-  0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.2, 1.6, 1.5, 1.3, 1.2, 1.1, 1, 1, 1.1, 1.2, 1.4, 1.5,
-  1.3, 1.1, 0.9, 0.7, 0.5,
+  0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.6, 1.2, 1.6, 1.5, 1.3, 1.2, 1.1, 1, 1, 1.1, 1.2, 1.4, 1.5, 1.3,
+  1.1, 0.9, 0.7, 0.5,
 ]);
 
 /** Seconds from the time origin to the start of export day `d`. */

@@ -1,5 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import type { WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import {
   compactDay,
@@ -44,28 +45,39 @@ export async function generateGulou(opts: GenerateGulouOptions): Promise<{ rows:
   const rows = opts.rows ?? gulouDefaults.rows;
   const seed = opts.seed ?? gulouDefaults.seed;
   if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError('rows must be an integer >= 0');
-  if (!Number.isSafeInteger(seed)) throw new RangeError('seed must be an integer');
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError('seed must be an integer from 0 to 4294967295');
+  }
+  // opening first makes a bad path fail here, before any row is drawn
+  const file = await open(opts.out, 'w');
+  const stream = file.createWriteStream({ highWaterMark: 8 * flushAt });
+  const done = finished(stream);
+  done.catch(() => undefined);
+  try {
+    await writeExport(new LineWriter(stream), rows, seed);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  stream.end();
+  await done;
+  return { rows };
+}
+
+/** Draws the calendar, the callers and the calls per day, then writes the days in order. */
+async function writeExport(writer: LineWriter, rows: number, seed: number): Promise<void> {
   const u = seededUniform(seed);
   const calendar = rainCalendar(u);
   const pool = makeCallerPool(rows, seed, u);
   const perDay = new Int32Array(exportDays);
   for (let i = 0; i < rows; i++) perDay[pickWeighted(calendar.cumulative, u())]! += 1;
-  const stream = createWriteStream(opts.out, { highWaterMark: 8 * flushAt });
-  const done = finished(stream);
-  const writer = new LineWriter(stream);
-  try {
-    writer.add(`${gulouColumns.join(',')}\n`);
-    const recent: string[] = [];
-    for (let d = 0; d < exportDays; d++) {
-      const plan = { day: d, calls: perDay[d]!, intensity: calendar.intensity[d]! };
-      await writeDay(writer, plan, { pool, u, recent });
-    }
-    await writer.flush();
-  } finally {
-    stream.end();
+  writer.add(`${gulouColumns.join(',')}\n`);
+  const recent: string[] = [];
+  for (let d = 0; d < exportDays; d++) {
+    const plan = { day: d, calls: perDay[d]!, intensity: calendar.intensity[d]! };
+    await writeDay(writer, plan, { pool, u, recent });
   }
-  await done;
-  return { rows };
+  await writer.flush();
 }
 
 interface DayPlan {
@@ -92,7 +104,9 @@ async function writeDay(writer: LineWriter, plan: DayPlan, state: DrawState): Pr
     } else {
       seq += 1;
       const recordId = prefix + String(seq).padStart(6, '0');
-      line = csvLine(drawRecord(state.pool, { recordId, callSeconds, intensity: plan.intensity }, u));
+      line = csvLine(
+        drawRecord(state.pool, { recordId, callSeconds, intensity: plan.intensity }, u),
+      );
       if (recent.length < recentLines) recent.push(line);
       else recent[seq % recentLines] = line;
     }
@@ -126,6 +140,7 @@ class LineWriter {
     if (this.buffer.length === 0) return;
     const chunk = this.buffer;
     this.buffer = '';
+    if (this.stream.errored) throw this.stream.errored;
     if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
 }

@@ -14,7 +14,7 @@ import {
  * normalized mobile number: spaces and dashes removed, a +86 / 86 prefix
  * dropped, and then it must be 11 digits starting 13-19. The address is
  * resolved to a community through the gazetteer by its leading name (the
- * text before the first digit).
+ * text before the first digit, spaces and ideographic spaces removed).
  */
 
 /** Loads the gazetteer into a temporary lookup table `veil_gazetteer`. */
@@ -36,8 +36,8 @@ async function loadGazetteer(conn: DuckDBConnection): Promise<void> {
   );
 }
 
-/** The 11-digit mobile number, or '' when the field holds none. */
-const normalizedPhone = `regexp_extract(regexp_replace(coalesce(phone, ''), '[\\s-]', '', 'g'),
+/** The 11-digit mobile number, or '' when the field holds none (plain replace() is cheap). */
+const normalizedPhone = `regexp_extract(replace(replace(coalesce(phone, ''), ' ', ''), '-', ''),
   '^(?:\\+?86)?(1[3-9][0-9]{9})$', 1)`;
 
 /** The depth as a finite number, or NULL (unknown, NaN or infinite depths band as NULL too). */
@@ -54,8 +54,8 @@ const checkedSql = `
       nullif(trim(flood_end), '') IS NOT NULL AS veil_has_end,
       nullif(trim(depth_cm), '') IS NOT NULL AS veil_has_depth,
       TRY_CAST(trim(depth_cm) AS DOUBLE) AS veil_depth,
-      regexp_extract(regexp_replace(coalesce(address, ''), '\\s', '', 'g'), '^([^0-9]+)', 1)
-        AS veil_place
+      regexp_extract(replace(replace(coalesce(address, ''), ' ', ''), '\u3000', ''),
+        '^([^0-9]+)', 1) AS veil_place
     FROM veil_stage
   ),
   flagged AS (

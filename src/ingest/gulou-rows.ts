@@ -59,7 +59,9 @@ export function drawRecord(pool: CallerPool, slot: CallSlot, u: Uniform): GulouR
   const lagHours = Math.min(12, -Math.log(1 - u()) * 1.2);
   const remainingHours = Math.min(90, Math.exp(Math.log(2) + 0.9 * normal(u)));
   const start = roundToMinute(slot.callSeconds - lagHours * 3600);
-  const end = roundToMinute(slot.callSeconds + remainingHours * (0.6 + 0.4 * slot.intensity) * 3600);
+  const end = roundToMinute(
+    slot.callSeconds + remainingHours * (0.6 + 0.4 * slot.intensity) * 3600,
+  );
   const depth = drawDepth(onRoad, slot.intensity, u);
   const record: GulouRecord = {
     record_id: slot.recordId,

@@ -39,23 +39,31 @@ const recipes: Record<DatasetId, DatasetRecipe> = {
 /** Every dataset the gateway serves, in the order `ingestAll` loads them. */
 export const datasetIds = Object.keys(recipes) as DatasetId[];
 
+/** The steps an ingest reports as it starts each, so a CLI can show progress. */
+export const ingestSteps = ['read the source CSV', 'check the rows', 'write the tables'] as const;
+
+/** Called as each step of a dataset's ingest starts; receives no data. */
+export type IngestProgress = (dataset: string, step: (typeof ingestSteps)[number]) => void;
+
 /** Ingests one dataset into `<dataDir>/enclave.duckdb`, creating the salt on first use. */
-export async function ingestDataset(opts: IngestOptions): Promise<IngestReport> {
+export async function ingestDataset(
+  opts: IngestOptions & { onStep?: IngestProgress },
+): Promise<IngestReport> {
   const recipe = recipes[opts.dataset];
   if (recipe === undefined) throw new Error(`unknown dataset ${String(opts.dataset)}`);
   const source = opts.source ?? bundledDataset(recipe.bundledFile);
   const [report] = await withEnclave(opts.dataDir, (conn, salt) => [
-    () => ingestInto(conn, salt, recipe, source),
+    () => ingestInto(conn, salt, recipe, source, opts.onStep),
   ]);
   return report!;
 }
 
 /** Ingests every bundled dataset, in one session on the enclave file. */
-export async function ingestAll(dataDir: string): Promise<IngestReport[]> {
+export async function ingestAll(dataDir: string, onStep?: IngestProgress): Promise<IngestReport[]> {
   return withEnclave(dataDir, (conn, salt) =>
     datasetIds.map((id) => {
       const recipe = recipes[id];
-      return () => ingestInto(conn, salt, recipe, bundledDataset(recipe.bundledFile));
+      return () => ingestInto(conn, salt, recipe, bundledDataset(recipe.bundledFile), onStep);
     }),
   );
 }
@@ -110,6 +118,7 @@ async function ingestInto(
   salt: string,
   recipe: DatasetRecipe,
   source: string,
+  onStep: IngestProgress = () => undefined,
 ): Promise<IngestReport> {
   const fail = (step: string) => (err: unknown) => {
     throw new IngestError(recipe.dataset, step, describeFailure(err));
@@ -118,6 +127,7 @@ async function ingestInto(
   const hashing = fileSha256(source);
   hashing.catch(() => undefined);
   try {
+    onStep(recipe.dataset, 'read the source CSV');
     await recipe.prepare?.(conn).catch(fail('prepare lookups'));
     const malformed = await stageCsv(conn, source).catch(fail('read the source CSV'));
     const columns = await stagedColumns(conn).catch(fail('read the header'));
@@ -125,8 +135,9 @@ async function ingestInto(
     if (missing.length > 0) {
       throw new IngestError(recipe.dataset, 'read the header', `missing ${missing.join(', ')}`);
     }
+    onStep(recipe.dataset, 'check the rows');
     await checkRows(conn, recipe).catch(fail('check the rows'));
-    const checked = await countRows(conn, recipe);
+    const checked = await countRows(conn, recipe).catch(fail('count the rows'));
     const rejections = [{ reason: 'malformed_row', rows: malformed }, ...checked.rejections];
     const sourceSha256 = await hashing.catch(fail('hash the source'));
     const partial = {
@@ -136,6 +147,7 @@ async function ingestInto(
       rowsRejected: rejections.reduce((sum, r) => sum + r.rows, 0),
       dataVersion: sha256Hex(sourceSha256 + ingestCodeVersion).slice(0, 16),
     };
+    onStep(recipe.dataset, 'write the tables');
     return await replaceTables(conn, salt, recipe, columns, partial, sourceSha256);
   } finally {
     await dropTemporaries(conn);
@@ -168,7 +180,13 @@ async function replaceTables(
 }
 
 async function dropTemporaries(conn: DuckDBConnection): Promise<void> {
-  const tables = ['veil_stage', 'veil_checked', 'veil_gazetteer', 'veil_csv_errors', 'veil_csv_scans'];
+  const tables = [
+    'veil_stage',
+    'veil_checked',
+    'veil_gazetteer',
+    'veil_csv_errors',
+    'veil_csv_scans',
+  ];
   for (const table of tables) {
     await conn.run(`DROP TABLE IF EXISTS temp.${table}`);
   }

@@ -59,7 +59,9 @@ export async function recordedDatasets(
   const reader = await conn.runAndReadAll(
     'SELECT dataset, data_version FROM veil_datasets ORDER BY dataset',
   );
-  return reader.getRowsJS().map(([dataset, v]) => ({ dataset: String(dataset), dataVersion: String(v) }));
+  return reader
+    .getRowsJS()
+    .map(([dataset, v]) => ({ dataset: String(dataset), dataVersion: String(v) }));
 }
 
 /**

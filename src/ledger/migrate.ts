@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { createAnswerTable } from './answers.js';
 import type { Db } from './schema.js';
 import { GENESIS_HASH } from './schema.js';
 
@@ -10,6 +11,16 @@ import { GENESIS_HASH } from './schema.js';
 export async function migrate(db: Db): Promise<void> {
   await createBudgetTables(db);
   await createAuditTables(db);
+  await addCachedFromColumn(db);
+  await createAnswerTable(db);
+}
+
+/** Adds audit_entries.cached_from to stores created before repeats were served from storage. */
+async function addCachedFromColumn(db: Db): Promise<void> {
+  const tables = await db.introspection.getTables();
+  const audit = tables.find((t) => t.name === 'audit_entries');
+  if (audit?.columns.some((c) => c.name === 'cached_from')) return;
+  await db.schema.alterTable('audit_entries').addColumn('cached_from', 'text').execute();
 }
 
 async function createBudgetTables(db: Db): Promise<void> {

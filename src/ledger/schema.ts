@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ReleasedAnswerTable } from './answers.js';
 
 /**
  * Table types of the ledger store. The budget ledger and the audit log live in
@@ -68,6 +69,12 @@ export interface AuditEntryTable {
   delta: number;
   groups_released: number | null;
   groups_suppressed: number | null;
+  /**
+   * For a repeated question served from a stored answer: the query id of the
+   * answer it repeats (null otherwise). Left out of the hash when null, so
+   * entries written before the column existed keep their hashes.
+   */
+  cached_from: string | null;
   prev_hash: string;
   hash: string;
 }
@@ -90,6 +97,7 @@ export interface Database {
   budget_locks: BudgetLockTable;
   audit_entries: AuditEntryTable;
   audit_head: AuditHeadTable;
+  released_answers: ReleasedAnswerTable;
 }
 
 /** A Kysely instance or an open transaction on the store. */

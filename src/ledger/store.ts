@@ -15,7 +15,11 @@ import {
   spentIn,
 } from './charges.js';
 import type { BudgetAmount } from './limits.js';
+import { migrateBureau } from './bureau-schema.js';
 import { migrate } from './migrate.js';
+import { insertAnswer, type ReleasedAnswerInput } from './answers.js';
+import type { ReleasedCell } from '../audit/releases.js';
+import { recordCells } from '../audit/releases.js';
 import type { Db } from './schema.js';
 import { openSqliteKysely } from './sqlite.js';
 import { atomically } from './transaction.js';
@@ -50,7 +54,12 @@ export interface AuditLog {
 export type QueryAuditEntry = Omit<
   AuditEntryInput,
   'outcome' | 'queryId' | 'buyer' | 'dataset' | 'period' | 'epsilon' | 'delta'
->;
+> & {
+  /** Cells an answer releases, written to the release register in the same transaction. */
+  released?: ReleasedCell[];
+  /** The answer to store for repeats (invariant 8); AnswerAlreadyStored rolls the commit back. */
+  answer?: ReleasedAnswerInput;
+};
 
 /** Audit fields of a query that ends without an answer. */
 export type ReleaseAuditEntry = QueryAuditEntry & { outcome: 'refused' | 'error' };
@@ -63,6 +72,8 @@ export type ReleaseAuditEntry = QueryAuditEntry & { outcome: 'refused' | 'error'
 export interface LedgerStore {
   readonly ledger: BudgetLedger;
   readonly audit: AuditLog;
+  /** The database itself, for the bureau and auditor tables that compose with the log. */
+  readonly db: Db;
   /** Charges the reservation and appends its 'answered' entry in one transaction. */
   commitWithAudit(queryId: string, entry: QueryAuditEntry): Promise<AuditRecord>;
   /** Releases the reservation and appends its refused/error entry in one transaction. */
@@ -89,6 +100,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
   const db = openSqliteKysely(dataDir);
   try {
     await migrate(db);
+    await migrateBureau(db);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -108,15 +120,31 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
     verify: () => verifyChain(db),
     spentFromLog: () => spentFromLog(db),
   };
-  const settleWithAudit = (id: string, to: 'charged' | 'released', entry: AuditEntryInput) =>
+  const settleWithAudit = (
+    id: string,
+    to: 'charged' | 'released',
+    {
+      released,
+      answer,
+      ...entry
+    }: AuditEntryInput & { released?: ReleasedCell[]; answer?: ReleasedAnswerInput },
+  ) =>
     atomically(db, async (trx) => {
+      if (answer && to === 'charged') await insertAnswer(trx, answer, now());
       const charge = await settleCharge(trx, id, to, now());
       const charged = to === 'charged' ? charge : { epsilon: 0, delta: 0 };
-      return appendEntry(trx, { ...entry, ...budgetFields(charge), ...pick(charged) }, now());
+      const record = await appendEntry(
+        trx,
+        { ...entry, ...budgetFields(charge), ...pick(charged) },
+        now(),
+      );
+      if (released?.length) await recordCells(trx, charge, released, record.at);
+      return record;
     });
   return {
     ledger,
     audit,
+    db,
     commitWithAudit: async (id, entry) =>
       logged(log, await settleWithAudit(id, 'charged', { ...entry, outcome: 'answered' })),
     releaseWithAudit: async (id, entry) =>

@@ -32,6 +32,7 @@ export function checkQuery(
   const aggregates = req.aggregates.map((a, i) => checkAggregate(policy, a, ['aggregates', i]));
   checkNames(groupBy, aggregates);
   const epsilon = req.epsilon ?? policy.epsilon.default;
+  refuseTinyEpsilon(epsilon);
   if (epsilon > policy.epsilon.max) {
     throw new VeilError(
       'VEIL_QUERY_EPSILON',
@@ -126,6 +127,7 @@ function checkGroup(policy: LoadedPolicy, entry: string, path: (string | number)
     column: r.column,
     publicKeys: policy.publicKeyLists[r.dimension]?.[r.level],
     nulls: r.dim.nulls,
+    ...(r.dim.other === undefined ? {} : { otherKey: r.dim.other }),
   };
 }
 
@@ -208,6 +210,8 @@ function checkNames(groups: CheckedGroup[], aggs: CheckedAggregate[]): void {
     ...aggs.map((a, i) => ({ n: a.alias, path: ['aggregates', i] })),
   ];
   for (const { n, path } of all) {
+    if (n === '__proto__')
+      throw new VeilError('VEIL_QUERY_INVALID', 'the output name "__proto__" is reserved; pick another "as"', { path });
     if (seen.has(n))
       throw new VeilError(
         'VEIL_QUERY_DUPLICATE_NAME',
@@ -252,4 +256,20 @@ function checkGroupCount(policy: LoadedPolicy, groups: CheckedGroup[]): void {
       { path: ['groupBy'] },
     );
   }
+}
+
+/**
+ * Smallest epsilon a query may ask for. Below it the noise scale is so large
+ * that the sampler's exact arithmetic stops being representable, and no
+ * answer would carry information anyway.
+ */
+export const MIN_EPSILON = 0.001;
+
+function refuseTinyEpsilon(epsilon: number): void {
+  if (epsilon >= MIN_EPSILON) return;
+  throw new VeilError(
+    'VEIL_QUERY_EPSILON',
+    `epsilon ${epsilon} is below the smallest Veil accepts, ${MIN_EPSILON}; ask for more`,
+    { path: ['epsilon'] },
+  );
 }

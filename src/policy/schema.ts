@@ -32,13 +32,22 @@ export const dimensionSchema = z
     publicKeys: z.record(levelName, publicKeys).optional(),
     /** What a NULL key becomes: its own group (`group`, keyed `null`) or dropped. */
     nulls: z.enum(['group', 'drop']).default('drop'),
+    /**
+     * Label of an optional row that counts every key outside the public list
+     * (absent: such keys are dropped). It is released only if it passes the
+     * release threshold, like any key that is not public.
+     */
+    other: z.string().min(1).max(100).optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
     if (d.defaultLevel !== undefined && !d.levels.includes(d.defaultLevel)) {
       ctx.addIssue({ code: 'custom', path: ['defaultLevel'], message: `defaultLevel must be one of ${d.levels.join(', ')}` });
     }
-    for (const level of Object.keys(d.publicKeys ?? {})) {
+    for (const [level, keys] of Object.entries(d.publicKeys ?? {})) {
+      if (d.other !== undefined && Array.isArray(keys) && keys.includes(d.other)) {
+        ctx.addIssue({ code: 'custom', path: ['other'], message: `"${d.other}" is also a public key of level "${level}"; pick another label` });
+      }
       if (!d.levels.includes(level)) {
         ctx.addIssue({ code: 'custom', path: ['publicKeys', level], message: `public keys given for level "${level}", which is not in levels` });
       }
@@ -70,6 +79,15 @@ export const policySchema = z
     description: z.string().min(1),
     source: z.string().min(1),
     period: z.string().min(1),
+    /** Catalogue: a stable product code; derived from the dataset id when absent. */
+    registrationCode: z.string().regex(/^[A-Z0-9][A-Z0-9-]{2,39}$/).optional(),
+    /** Catalogue: the bureau that publishes the data. */
+    bureau: z.string().min(1).optional(),
+    /** Catalogue: example SQL queries a buyer can start from. */
+    exampleQueries: z
+      .array(z.object({ title: z.string().min(1), sql: z.string().min(1).max(2000) }).strict())
+      .max(20)
+      .optional(),
     privacyUnit: z.object({ name: z.string().min(1), description: z.string().min(1) }).strict(),
     /** Class of every raw and derived column the enclave holds. */
     columns: z.record(z.string(), columnClass),
@@ -86,6 +104,12 @@ export const policySchema = z
       message: 'default must not exceed max',
       path: ['default'],
     }),
+    /**
+     * Noise of every mechanism: `laplace` (pure ε; the default when absent, so
+     * existing policies keep their version) or `gaussian` (discrete Gaussian,
+     * zCDP converted to (ε, δ)); docs/privacy.md derives both.
+     */
+    mechanism: z.enum(['laplace', 'gaussian']).optional(),
     /** Chance of releasing a group of fewer than k units, per query. */
     delta: probability.max(1e-3),
     maxGroups: z.number().int().min(1).max(100000).default(5000),

@@ -1,4 +1,6 @@
 import { add, ceil, divide, multiply, rational, toNumber, toRational } from './rational.js';
+import { calibrateGaussian, gaussianBudget } from './gaussian-plan.js';
+import { gaussianReleaseThreshold } from './gaussian-threshold.js';
 import { releaseThreshold } from './threshold.js';
 import type {
   AggregatePlan,
@@ -76,8 +78,8 @@ function checkInput(input: PlanInput): void {
   const { epsilon, delta, k, maxContributions } = input;
   if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new RangeError('epsilon must be positive');
   if (!(delta >= 0 && delta < 1)) throw new RangeError('delta must lie in [0, 1)');
-  if (input.needsSelection && !(delta > 0)) {
-    throw new RangeError('partition selection needs a positive delta');
+  if ((input.needsSelection || input.mechanism === 'gaussian') && !(delta > 0)) {
+    throw new RangeError('partition selection and Gaussian noise need a positive delta');
   }
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a positive integer');
   if (!Number.isInteger(maxContributions) || maxContributions < 1) {
@@ -99,13 +101,14 @@ function calibrate(need: Need, share: Rational): Mechanism {
 
 function noiseInfo(agg: PlanAggregate, used: Mechanism[]): NoiseInfo {
   const [value, count] = used as [Mechanism, Mechanism | undefined];
+  const mechanism = value.distribution ?? 'discrete_laplace';
   if (agg.fn === 'count' || agg.fn === 'count_units') {
-    return { mechanism: 'discrete_laplace', scale: value.scaleValue };
+    return { mechanism, scale: value.scaleValue };
   }
   const g = toRational(measureOf(agg).bounds.granularity, 'down');
   const scale = toNumber(multiply(value.scale, g));
-  if (count === undefined) return { mechanism: 'discrete_laplace', scale };
-  return { mechanism: 'discrete_laplace', scale, countScale: count.scaleValue };
+  if (count === undefined) return { mechanism, scale };
+  return { mechanism, scale, countScale: count.scaleValue };
 }
 
 function reuseNote(agg: PlanAggregate, id: string, selection: boolean): string {
@@ -148,14 +151,32 @@ function sumOfShares(mechanisms: Mechanism[]): Rational {
   return mechanisms.reduce((acc, mech) => add(acc, mech.epsilonExact), rational(0n));
 }
 
+/** The selection threshold for the plan's noise: Laplace tail or Gaussian tail. */
+function selectionTau(input: PlanInput, units: Mechanism): number {
+  const { k, delta, maxContributions: m } = input;
+  if (units.sigma2 !== undefined) return gaussianReleaseThreshold({ sigma2: units.sigma2, delta, m, k });
+  return releaseThreshold({ epsilonSel: units.epsilonExact, delta, m, k });
+}
+
+/** Calibrates every need: Laplace with ε/n each, or Gaussian with ρ/n each (gaussian-plan.ts). */
+function calibrateAll(input: PlanInput, needs: Need[]) {
+  const share = equalShare(input.epsilon, needs.length);
+  if (input.mechanism !== 'gaussian') {
+    return { mechanisms: needs.map((need) => calibrate(need, share)), gaussian: undefined };
+  }
+  const m = BigInt(input.maxContributions);
+  const gaussian = gaussianBudget(input.epsilon, input.delta, needs.length);
+  const mechanisms = needs.map((need) => calibrateGaussian(need, m, gaussian.share, share));
+  return { mechanisms, gaussian };
+}
+
 /** Builds the plan for one query; throws RangeError on parameters no policy can hold. */
 export function planQuery(input: PlanInput): QueryPlan {
   checkInput(input);
   const m = BigInt(input.maxContributions);
   const perAggregate = input.aggregates.map((agg) => needsOf(agg, m));
   const { needs, notes } = collectNeeds(input, perAggregate);
-  const share = equalShare(input.epsilon, needs.length);
-  const mechanisms = needs.map((need) => calibrate(need, share));
+  const { mechanisms, gaussian } = calibrateAll(input, needs);
   const byId = new Map(mechanisms.map((mech) => [mech.id, mech]));
   const aggregates = input.aggregates.map((agg, i): AggregatePlan => {
     const used = perAggregate[i]!.map((need) => byId.get(need.id)!);
@@ -163,21 +184,28 @@ export function planQuery(input: PlanInput): QueryPlan {
     if (used[1]) plan.count = used[1].id;
     return plan;
   });
-  const { k, delta, maxContributions } = input;
   const selection = input.needsSelection
-    ? {
-        mechanism: 'units',
-        k,
-        tau: releaseThreshold({ epsilonSel: share, delta, m: maxContributions, k }),
-      }
+    ? { mechanism: 'units', k: input.k, tau: selectionTau(input, byId.get('units')!) }
     : undefined;
-  return {
+  const deltaSelection = input.needsSelection ? input.delta : 0;
+  const plan: QueryPlan = {
     mechanisms,
     selection,
     aggregates,
     epsilonCharged: input.epsilon,
     epsilonChargedExact: sumOfShares(mechanisms),
-    deltaCharged: input.needsSelection ? delta : 0,
+    deltaCharged: deltaSelection + (gaussian?.deltaConversion ?? 0),
     notes,
   };
+  if (gaussian) {
+    plan.rhoExact = sumOfRho(mechanisms);
+    plan.rho = toNumber(plan.rhoExact);
+    plan.deltaConversion = gaussian.deltaConversion;
+  }
+  return plan;
+}
+
+/** The query's ρ: the exact sum of the Gaussian mechanisms' shares (zCDP composition). */
+export function sumOfRho(mechanisms: Mechanism[]): Rational {
+  return mechanisms.reduce((acc, mech) => add(acc, mech.rho ?? rational(0n)), rational(0n));
 }

@@ -1,3 +1,4 @@
+import { sampleDiscreteGaussian } from './discrete-gaussian.js';
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
 import { fromGrid } from './grid.js';
 import { cryptoSource, type RandomSource } from './random.js';
@@ -40,8 +41,16 @@ function trueValue(group: TrueGroup, mech: Mechanism): bigint {
   return integer(mech.quantity === 'sum_grid' ? measure.sumGrid : measure.nonNull);
 }
 
+/** One draw from the mechanism's own distribution: σ² for a Gaussian, else the Laplace scale. */
+function sampleNoise(mech: Mechanism, random: RandomSource): bigint {
+  if (mech.distribution === 'discrete_gaussian') {
+    return sampleDiscreteGaussian(mech.sigma2!, random);
+  }
+  return sampleDiscreteLaplace(mech.scale, random);
+}
+
 function addNoise(group: TrueGroup, mech: Mechanism, random: RandomSource): bigint {
-  return trueValue(group, mech) + sampleDiscreteLaplace(mech.scale, random);
+  return trueValue(group, mech) + sampleNoise(mech, random);
 }
 
 /** Noisy values of every mechanism not already in `noisy`. */
@@ -69,8 +78,12 @@ function aggregateValue(agg: AggregatePlan, noisy: Noisy): number {
 
 function toRow(plan: QueryPlan, keys: (string | null)[], noisy: Noisy): ReleasedRow {
   const values: Record<string, number> = {};
-  for (const agg of plan.aggregates) values[agg.alias] = aggregateValue(agg, noisy);
-  return { keys, values };
+  const denominators: Record<string, number> = {};
+  for (const agg of plan.aggregates) {
+    values[agg.alias] = aggregateValue(agg, noisy);
+    if (agg.fn === 'avg') denominators[agg.alias] = Number(noisy.get(agg.count!)!);
+  }
+  return Object.keys(denominators).length ? { keys, values, denominators } : { keys, values };
 }
 
 function keyId(keys: readonly (string | null)[]): string {

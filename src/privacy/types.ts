@@ -39,7 +39,12 @@ export interface PlanInput {
   maxContributions: number;
   /** True when some grouped column has no public key list, so groups must be selected. */
   needsSelection: boolean;
+  /** The policy's noise: discrete Laplace (pure ε, the default) or discrete Gaussian (zCDP). */
+  mechanism?: NoiseKind;
 }
+
+/** The policy's choice of noise distribution; `laplace` when a policy says nothing. */
+export type NoiseKind = 'laplace' | 'gaussian';
 
 /** The true quantity a mechanism adds noise to. */
 export type Quantity = 'units' | 'rows' | 'sum_grid' | 'non_null';
@@ -58,6 +63,14 @@ export interface Mechanism {
   /** Discrete Laplace scale b = sensitivity / epsilon, exact (in grid steps for sums). */
   scale: Rational;
   scaleValue: number;
+  /** Absent or `discrete_laplace`: the sampler reads `scale`; `discrete_gaussian`: it reads `sigma2`. */
+  distribution?: NoiseInfo['mechanism'];
+  /** Discrete Gaussian only: the exact variance parameter σ² = Δ₂² / (2ρ). */
+  sigma2?: Rational;
+  /** Discrete Gaussian only: the squared L2 sensitivity Δ₂² over all groups. */
+  l2SensitivitySquared?: bigint;
+  /** Discrete Gaussian only: this mechanism's share of the query's ρ (zCDP). */
+  rho?: Rational;
 }
 
 /** Partition selection: release a group iff its true units >= k and its noisy units >= tau. */
@@ -70,7 +83,8 @@ export interface SelectionPlan {
 
 /** How an answer's noise field describes one aggregate, in the answer's own units. */
 export interface NoiseInfo {
-  mechanism: 'discrete_laplace';
+  mechanism: 'discrete_laplace' | 'discrete_gaussian';
+  /** Discrete Laplace: the scale b. Discrete Gaussian: σ (the standard deviation parameter). */
   scale: number;
   /** For avg: the scale of the noisy count of non-NULL values that divides the noisy sum. */
   countScale?: number;
@@ -101,6 +115,11 @@ export interface QueryPlan {
   deltaCharged: number;
   /** Plain sentences explaining reuse of noisy values (post-processing, no extra charge). */
   notes: string[];
+  /** Gaussian plans only: the query's total ρ (zCDP), the exact sum of the mechanisms' ρ. */
+  rhoExact?: Rational;
+  rho?: number;
+  /** Gaussian plans only: the δ of converting ρ to (epsilonCharged, δ); part of deltaCharged. */
+  deltaConversion?: number;
 }
 
 /** Per-measure true values of one group: sum of round(clamped / granularity), non-NULL count. */
@@ -134,6 +153,12 @@ export interface ReleaseInput {
 export interface ReleasedRow {
   keys: (string | null)[];
   values: Record<string, number>;
+  /**
+   * For each avg alias: the noisy non-NULL count that divided its noisy sum.
+   * Already noisy, so stating it costs nothing; the per-cell interval of an
+   * avg is derived from it (src/privacy/accuracy.ts).
+   */
+  denominators?: Record<string, number>;
 }
 
 /** The released answer rows and the counts the audit log records. */

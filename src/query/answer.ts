@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { cellsOf } from '../audit/releases.js';
 import type { Enclave } from '../enclave/enclave.js';
 import { VeilError, isVeilError } from '../errors/registry.js';
 import type { Principal } from '../http/principal.js';
@@ -8,9 +9,23 @@ import type { LoadedPolicy } from '../policy/load.js';
 import { planQuery } from '../privacy/mechanisms.js';
 import type { RandomSource } from '../privacy/random.js';
 import { release } from '../privacy/release.js';
-import type { NoiseInfo, ReleasedRow, TrueGroup } from '../privacy/types.js';
+import type { NoiseInfo, PublicKeyList, ReleasedRow, TrueGroup } from '../privacy/types.js';
 import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
+import { recordAnswered, runInEnclave } from '../telemetry/query-stages.js';
+import { inSpan } from '../telemetry/tracing.js';
 import type { CheckedQuery } from './checked.js';
+import { AnswerAlreadyStored } from '../ledger/answers.js';
+import {
+  answerRepeat,
+  findStored,
+  keyOf,
+  serveStored,
+  shapeStored,
+  storedInput,
+  toStored,
+  type AnswerIntervals,
+  type StoredAnswer,
+} from './repeat.js';
 
 /** What the query path needs from the running gateway. */
 export interface AnswerContext {
@@ -45,6 +60,10 @@ export interface QueryAnswer {
     groupsSuppressed: number;
   };
   noise: Record<string, NoiseInfo>;
+  /** Each cell's 95% interval half-width (src/privacy/accuracy.ts). */
+  intervals: AnswerIntervals;
+  /** On a repeated question: the answer repeated and what it was charged; this one costs 0. */
+  cached?: { queryId: string; epsilon: number; delta: number };
 }
 
 /**
@@ -61,32 +80,27 @@ export async function answerQuery(
   origin: QueryOrigin,
 ): Promise<QueryAnswer> {
   const { policy } = q;
-  const plan = planQuery({
-    aggregates: q.aggregates.map((a) => ({
-      fn: a.fn,
-      alias: a.alias,
-      measure: a.measure,
-      bounds: a.measure ? policy.measures[a.measure] : undefined,
-    })),
-    epsilon: q.epsilon,
-    delta: policy.delta,
-    k: policy.k,
-    maxContributions: policy.contribution.maxContributions,
-    needsSelection: needsSelection(q),
-  });
+  const repeat = await answerRepeat(ctx, q, origin);
+  if (repeat) return repeat;
+  const plan = planOf(q);
   const queryId = randomUUID();
   const period = periodKey(policy.budgets.period, (ctx.now ?? (() => new Date()))());
   const limits = budgetLimits(policy, origin.principal.sub);
-  await ctx.store.ledger.reserve({
-    queryId,
-    buyer: origin.principal.sub,
-    dataset: q.dataset,
-    period,
-    epsilon: plan.epsilonCharged,
-    delta: plan.deltaCharged,
-    limits,
-  });
-  const stmt = rewrite(q);
+  const budgetAttrs = { 'veil.epsilon': plan.epsilonCharged, 'veil.delta': plan.deltaCharged };
+  await inSpan('veil.budget', budgetAttrs, () =>
+    ctx.store.ledger.reserve({
+      queryId,
+      buyer: origin.principal.sub,
+      dataset: q.dataset,
+      period,
+      epsilon: plan.epsilonCharged,
+      delta: plan.deltaCharged,
+      limits,
+    }),
+  );
+  const stmt = await inSpan('veil.rewrite', { 'veil.groupby.size': q.groupBy.length }, () =>
+    rewrite(q, { units: plan.mechanisms.some((m) => m.quantity === 'units') }),
+  );
   const auditBase = {
     requestId: origin.requestId,
     role: origin.principal.role,
@@ -97,19 +111,44 @@ export async function answerQuery(
     policyVersion: policy.version,
   };
   let result;
+  let stored: StoredAnswer;
   try {
-    const groups = toTrueGroups(await ctx.enclave.run(stmt.sql, stmt.params), stmt);
+    const groups = toTrueGroups(await runInEnclave(ctx.enclave, q.dataset, stmt), stmt);
     const publicKeys = plan.selection
       ? q.groupBy.map(() => undefined)
-      : q.groupBy.map((g) => g.publicKeys);
-    result = release({ plan, groups, publicKeys }, ctx.random);
-    await ctx.store.commitWithAudit(queryId, {
-      ...auditBase,
-      status: 200,
-      groupsReleased: result.released,
-      groupsSuppressed: result.suppressed,
+      : q.groupBy.map((g) => releasedKeys(q, g));
+    const released = await inSpan('veil.release', { 'veil.groups.true': groups.length }, (s) => {
+      const r = release({ plan, groups, publicKeys }, ctx.random);
+      s.setAttributes({ 'veil.groups.released': r.released, 'veil.groups.suppressed': r.suppressed });
+      return r;
     });
+    result = released;
+    stored = toStored(q, plan, released, {
+      queryId,
+      policyVersion: policy.version,
+      dataVersion: ctx.enclave.datasets.get(q.dataset)?.dataVersion ?? 'unknown',
+    });
+    const answer = storedInput(keyOf(ctx, q, origin.principal.sub), origin.principal.sub, stored);
+    await inSpan('veil.audit', {}, () =>
+      ctx.store.commitWithAudit(queryId, {
+        ...auditBase,
+        answer,
+        status: 200,
+        groupsReleased: released.released,
+        groupsSuppressed: released.suppressed,
+        released: cellsOf(
+          shapeRows(q, released.rows),
+          q.groupBy.map((g) => g.label),
+          q.aggregates.map((a) => a.alias),
+        ),
+      }),
+    );
+    recordAnswered(q.dataset, plan.epsilonCharged, released);
   } catch (err) {
+    if (err instanceof AnswerAlreadyStored) {
+      await ctx.store.ledger.release(queryId);
+      return serveStored(ctx, q, origin, (await findStored(ctx, q, origin.principal.sub))!);
+    }
     const veil = isVeilError(err)
       ? err
       : new VeilError('VEIL_INTERNAL', 'internal error; nothing was charged');
@@ -126,12 +165,13 @@ export async function answerQuery(
     dataset: q.dataset,
     period,
   });
+  const shaped = shapeStored(q, stored);
   return {
     queryId,
     dataset: q.dataset,
     policyVersion: policy.version,
     dataVersion: ctx.enclave.datasets.get(q.dataset)?.dataVersion ?? 'unknown',
-    rows: shapeRows(q, result.rows),
+    rows: shaped.rows,
     privacy: {
       epsilon: plan.epsilonCharged,
       delta: plan.deltaCharged,
@@ -142,8 +182,28 @@ export async function answerQuery(
       groupsReleased: result.released,
       groupsSuppressed: result.suppressed,
     },
-    noise: result.noise,
+    noise: shaped.noise,
+    intervals: shaped.intervals,
   };
+}
+
+/** The privacy plan of a checked query under its policy; the quote route prices the same plan. */
+export function planOf(q: CheckedQuery) {
+  const { policy } = q;
+  return planQuery({
+    aggregates: q.aggregates.map((a) => ({
+      fn: a.fn,
+      alias: a.alias,
+      measure: a.measure,
+      bounds: a.measure ? policy.measures[a.measure] : undefined,
+    })),
+    epsilon: q.epsilon,
+    delta: policy.delta,
+    k: policy.k,
+    maxContributions: policy.contribution.maxContributions,
+    needsSelection: needsSelection(q),
+    mechanism: policy.mechanism,
+  });
 }
 
 /**
@@ -157,6 +217,17 @@ export function needsSelection(q: CheckedQuery): boolean {
   return (
     q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level))
   );
+}
+
+/**
+ * A grouped column's public keys as released. When the policy makes NULL its
+ * own group (`nulls: group`) and no filter narrows the column, the NULL cell
+ * is public too: always released, with noise, never merged into another key.
+ */
+function releasedKeys(q: CheckedQuery, g: CheckedQuery['groupBy'][number]): PublicKeyList {
+  if (!g.publicKeys || g.nulls !== 'group') return g.publicKeys;
+  if (q.filters.some((f) => f.dimension === g.dimension)) return g.publicKeys;
+  return [...g.publicKeys, null];
 }
 
 /** The buyer's own limit (an explicit entry in the policy, else the default) and the dataset cap. */
@@ -201,7 +272,7 @@ function shapeRows(q: CheckedQuery, rows: ReleasedRow[]): QueryAnswer['rows'] {
   return q.limit === undefined ? out : out.slice(0, q.limit);
 }
 
-function compareRows(
+export function compareRows(
   a: Record<string, string | number | null>,
   b: Record<string, string | number | null>,
   order: CheckedQuery['orderBy'],

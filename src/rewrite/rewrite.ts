@@ -1,5 +1,10 @@
 import { sql, type Expression, type SqlBool, type ExpressionBuilder } from 'kysely';
-import type { CheckedFilter, CheckedQuery } from '../query/checked.js';
+import {
+  otherKeyOf,
+  type CheckedFilter,
+  type CheckedGroup,
+  type CheckedQuery,
+} from '../query/checked.js';
 import { duckdbCompiler } from './compiler.js';
 
 /** The enclave statement for a query, with the meaning of each result column. */
@@ -12,14 +17,25 @@ export interface EnclaveStatement {
   measures: string[];
 }
 
+/** What the release needs from the enclave beyond rows and measures. */
+export interface RewriteOptions {
+  /**
+   * Count distinct units per group. Only selection and `count_units` use
+   * that count, and it is by far the dearest part of the statement (a hash
+   * of every kept unit id per group), so a query that needs neither gets a
+   * constant 0 in its place.
+   */
+  units: boolean;
+}
+
 /**
  * Builds the one statement the enclave runs for a checked query: keep each
  * unit's first `maxContributions` rows by the rank fixed at ingest, apply the
- * filters, group, and per group count rows, distinct units and, per measure,
- * the sum of clamped values on the integer grid and the count of non-NULL
- * values. Every value the buyer supplied is a bound parameter.
+ * filters, group, and per group count rows, distinct units (when asked) and,
+ * per measure, the sum of clamped values on the integer grid and the count
+ * of non-NULL values. Every value the buyer supplied is a bound parameter.
  */
-export function rewrite(q: CheckedQuery): EnclaveStatement {
+export function rewrite(q: CheckedQuery, opts: RewriteOptions = { units: true }): EnclaveStatement {
   const measures = [...new Set(q.aggregates.flatMap((a) => (a.measure ? [a.measure] : [])))];
   let query = duckdbCompiler
     .selectFrom(q.dataset)
@@ -28,24 +44,41 @@ export function rewrite(q: CheckedQuery): EnclaveStatement {
   for (const g of q.groupBy) {
     if (g.nulls === 'drop') query = query.where(g.column, 'is not', null);
   }
-  const keys = q.groupBy.map((g, i) => sql.ref(g.column).as(`k${i}`));
+  const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
   const grid = measures.flatMap((m, i) => {
     const { lower, upper, granularity } = q.policy.measures[m]!;
-    const clamped = sql`least(greatest(${sql.ref(m)}, ${lower}), ${upper})`;
+    // DuckDB orders NaN above every number, so greatest/least would turn NaN
+    // (and ±inf) into a bound: non-finite values become NULL before clamping.
+    const finite = sql`(case when isfinite(${sql.ref(m)}) then ${sql.ref(m)} end)`;
+    const clamped = sql`least(greatest(${finite}, ${lower}), ${upper})`;
     return [
       sql<bigint>`cast(sum(round(${clamped} / ${granularity})) as bigint)`.as(`s${i}`),
-      sql<bigint>`count(${sql.ref(m)})`.as(`n${i}`),
+      sql<bigint>`count(${finite})`.as(`n${i}`),
     ];
   });
   let select = query.select([
     ...keys,
     sql<bigint>`count(*)`.as('rows'),
-    sql<bigint>`count(distinct unit_id)`.as('units'),
+    (opts.units ? sql<bigint>`count(distinct unit_id)` : sql<bigint>`0`).as('units'),
     ...grid,
   ]);
   if (keys.length) select = select.groupBy(q.groupBy.map((_g, i) => sql.ref(`k${i}`)));
   const compiled = select.compile();
   return { sql: compiled.sql, params: compiled.parameters, keyColumns: q.groupBy.length, measures };
+}
+
+/**
+ * A grouped column's key. With a policy "other" label, every non-NULL key
+ * outside the public list becomes that label inside the enclave, so the
+ * "other" row's distinct units are counted exactly (a unit in two unlisted
+ * keys counts once), as the release threshold needs.
+ */
+function keyExpr(g: CheckedGroup) {
+  const other = otherKeyOf(g);
+  if (other === undefined) return sql.ref(g.column);
+  const key = sql`cast(${sql.ref(g.column)} as varchar)`;
+  const listed = sql.join(g.publicKeys!.map((k) => sql`${k}`));
+  return sql`(case when ${key} is null then null when ${key} in (${listed}) then ${key} else ${other} end)`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -94,7 +94,7 @@ t.test('bundled policies over real HTTP on the real NYC file', async (t) => {
     t.match(r.json, {
       queryId: String,
       dataset: nyc,
-      policyVersion: /^[0-9a-f]{12}$/,
+      policyVersion: /^v\d+-[0-9a-f]{8}$/,
       privacy: { epsilon: 1, delta: 0, remaining: { epsilon: Number, delta: Number } },
       noise: {
         count: { mechanism: 'discrete_laplace', scale: Number },
@@ -133,7 +133,13 @@ t.test('bundled policies over real HTTP on the real NYC file', async (t) => {
     });
     t.equal(bad.status, 400);
     t.equal(bad.json.error.code, 'VEIL_SQL_SELECT_STAR');
-    t.type(bad.json.error.position, 'number');
+    t.equal(bad.json.error.position, 7, 'the position points at the star');
+    const log = await g.call('/v1/audit/entries?code=VEIL_SQL_SELECT_STAR', {
+      token: g.token('auditor'),
+    });
+    t.equal(log.json.entries.length, 1, 'the SQL refusal is audited with its code');
+    t.equal(log.json.entries[0].query, 'SELECT * FROM nyc311_street_flooding', 'as received');
+    t.equal(log.json.entries[0].epsilon, 0, 'and charged nothing');
   });
 
   t.test('bad tokens get 401, wrong roles 403', async (t) => {
@@ -412,17 +418,17 @@ t.test('an exhausted budget refuses with its code and the enclave runs nothing',
   const g = await startTestGateway({ VEIL_POLICY_DIR: dir });
   t.teardown(() => g.close());
   const buyer = g.token('buyer', 'small-buyer');
-  const q = (epsilon: number) => ({
+  const q = (epsilon: number, dim = 'borough') => ({
     dataset: nyc,
-    groupBy: ['borough'],
+    groupBy: [dim],
     aggregates: [{ fn: 'count' }],
     epsilon,
   });
   t.equal((await g.call('/v1/query', { token: buyer, body: q(1) })).status, 200);
-  const second = await g.call('/v1/query', { token: buyer, body: q(1) });
+  const second = await g.call('/v1/query', { token: buyer, body: q(1, 'created:month') });
   t.equal(second.json.privacy.remaining.epsilon, 0.5);
   const runs = g.gw.enclave.statementsRun;
-  const refused = await g.call('/v1/query', { token: buyer, body: q(1) });
+  const refused = await g.call('/v1/query', { token: buyer, body: q(1, 'status') });
   t.equal(refused.status, 429);
   t.equal(refused.json.error.code, 'VEIL_BUDGET_EXHAUSTED');
   t.equal(g.gw.enclave.statementsRun, runs, 'nothing ran in the enclave');

@@ -33,7 +33,9 @@ t.test('ingesting the bundled datasets', async (t) => {
     });
     const sha = fileSha('nyc311_street_flooding_sj_2022-11_to_2023-02.csv');
     t.equal(sha, '9e9d357c1f00a96bcbd27dae269a59182ab71dded0cc0c446465bcc6d1e5385b');
-    const version = createHash('sha256').update(sha + ingestCodeVersion).digest('hex');
+    const version = createHash('sha256')
+      .update(sha + ingestCodeVersion)
+      .digest('hex');
     t.equal(nyc!.dataVersion, version.slice(0, 16));
   });
 
@@ -173,10 +175,20 @@ t.test('ingesting the bundled datasets', async (t) => {
       `SELECT count(DISTINCT community_board), count(DISTINCT zip),
               count(*) FILTER (WHERE borough IS NULL),
               count(*) FILTER (WHERE hours_to_close IS NULL),
-              min(created_week), max(created_week), string_agg(DISTINCT created_month, ',' ORDER BY created_month),
+              min(created_week), max(created_week),
+              string_agg(DISTINCT created_month, ',' ORDER BY created_month),
               count(*) FILTER (WHERE NOT regexp_full_match(created_day, '\\d{4}-\\d{2}-\\d{2}'))
        FROM nyc311_street_flooding`,
     );
-    t.same(row, [59n, 148n, 5n, 12n, '2022-W45', '2023-W07', '2022-11,2022-12,2023-01,2023-02', 0n]);
+    t.same(row, [
+      59n,
+      148n,
+      5n,
+      12n,
+      '2022-W45',
+      '2023-W07',
+      '2022-11,2022-12,2023-01,2023-02',
+      0n,
+    ]);
   });
 });

@@ -37,7 +37,10 @@ t.test('the export has the documented shape', async (t) => {
   t.equal(lines.length, 1594);
   const calls = lines.slice(1).map((l) => /,(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}:\d{2},/.exec(l)?.[1]);
   const dated = calls.filter((d): d is string => d !== undefined);
-  t.ok(dated.every((d) => d >= '2019-01-01' && d <= '2021-12-31'), 'calls fall in 2019-2021');
+  t.ok(
+    dated.every((d) => d >= '2019-01-01' && d <= '2021-12-31'),
+    'calls fall in 2019-2021',
+  );
   const rainy = dated.filter((d) => ['06', '07'].includes(d.slice(5, 7))).length;
   t.equal(rainy, 1305, 'June and July hold most calls (plum rains)');
   t.equal(lines.filter((l) => l.includes('+86')).length, 121, 'some phones carry +86');
@@ -50,4 +53,5 @@ t.test('zero rows writes only the header; bad options are refused', async (t) =>
   t.equal(readFileSync(out, 'utf8').split('\n').length, 2);
   await t.rejects(generateGulou({ rows: -1, out }), RangeError);
   await t.rejects(generateGulou({ rows: 1.5, out }), RangeError);
+  await t.rejects(generateGulou({ seed: -1, out }), RangeError);
 });

@@ -33,8 +33,12 @@ const call = (id: string, day: string, fields: Record<string, string> = {}) => (
 const records = [
   call('1', '2020-07-01', { depth_cm: 'NaN' }),
   call('2', '2020-07-02', { depth_cm: 'Infinity', phone: '+86 139 1234 5678' }),
-  call('3', '2020-07-03', { depth_cm: '' , phone: '139-1234-5678', flood_end: '' }),
-  call('4', '2020-07-04', { depth_cm: '14.9', phone: '8613912345678' }),
+  call('3', '2020-07-03', { depth_cm: '', phone: '139-1234-5678', flood_end: '' }),
+  call('4', '2020-07-04', {
+    depth_cm: '14.9',
+    phone: '8613912345678',
+    address: '湖南新村\u30005栋1单元101室',
+  }),
   call('5', '2020-07-05', { depth_cm: '15', address: '中山北路128号', phone: '13800000001' }),
   call('6', '2020-07-06', { depth_cm: '40', address: '湖南新村 3栋1单元101室' }),
   call('7', '2020-07-07', { depth_cm: '40.5', flood_end: '2020-07-07 08:30:00' }),
@@ -85,7 +89,9 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
 
   t.test('severity bands: mild < 15, moderate 15-40, severe > 40', async (t) => {
     t.same(
-      ['2020-07-04', '2020-07-05', '2020-07-06', '2020-07-07'].map((d) => byDay.get(d)!.slice(2, 4)),
+      ['2020-07-04', '2020-07-05', '2020-07-06', '2020-07-07'].map((d) =>
+        byDay.get(d)!.slice(2, 4),
+      ),
       [
         [14.9, 'mild'],
         [15, 'moderate'],
@@ -114,7 +120,12 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
       '2020-07',
       '2020',
     ]);
-    t.same(byDay.get('2020-07-06')!.slice(5, 8), ['湖南新村', '湖南路街道', 'residential_community']);
+    t.same(byDay.get('2020-07-06')!.slice(5, 8), [
+      '湖南新村',
+      '湖南路街道',
+      'residential_community',
+    ]);
+    t.equal(byDay.get('2020-07-04')![5], '湖南新村', 'an ideographic space is dropped too');
   });
 
   t.test('the raw table holds the kept rows, typed, with the normalized phone', async (t) => {
@@ -132,7 +143,12 @@ t.test('a line of the wrong width is rejected, and no value reaches an error', a
   const secret = '王秘密';
   const good = Object.values(call('1', '2020-07-01'));
   const wide = [...Object.values(call('2', '2020-07-02', { caller_name: secret })), 'extra'];
-  const rows = [good, good.map((v, i) => (i === 0 ? '3' : v)), wide, good.map((v, i) => (i ? v : '4'))];
+  const rows = [
+    good,
+    good.map((v, i) => (i === 0 ? '3' : v)),
+    wide,
+    good.map((v, i) => (i ? v : '4')),
+  ];
   const source = writeCsv(dir, 'wide.csv', header, rows);
   const report = await ingestDataset({ dataDir: dir, dataset: 'gulou_flooding', source });
   t.match(report, { rowsRead: 4, rowsKept: 3, rowsRejected: 1 });

@@ -85,13 +85,16 @@ t.test('NYC unit keys, fallbacks, rejections and derived keys', async (t) => {
   );
   const byDay = new Map(rows!.map((r) => [r[0], r]));
 
-  t.test('the address (upper-cased, spaces collapsed) with the 5-digit ZIP comes first', async (t) => {
-    const addr = unit('addr:2803 CONEY ISLAND AVENUE|11235');
-    t.equal(byDay.get('2022-12-01')![1], addr);
-    t.equal(byDay.get('2022-12-02')![1], addr, 'ZIP+4 and spacing do not split the household');
-    t.equal(byDay.get('2023-01-01')![1], unit('addr:1 MAIN ST|'), 'bad ZIP kept as empty');
-    t.equal(byDay.get('2023-01-02')![1], unit('addr:1 MAIN ST|'));
-  });
+  t.test(
+    'the address (upper-cased, spaces collapsed) with the 5-digit ZIP comes first',
+    async (t) => {
+      const addr = unit('addr:2803 CONEY ISLAND AVENUE|11235');
+      t.equal(byDay.get('2022-12-01')![1], addr);
+      t.equal(byDay.get('2022-12-02')![1], addr, 'ZIP+4 and spacing do not split the household');
+      t.equal(byDay.get('2023-01-01')![1], unit('addr:1 MAIN ST|'), 'bad ZIP kept as empty');
+      t.equal(byDay.get('2023-01-02')![1], unit('addr:1 MAIN ST|'));
+    },
+  );
 
   t.test('without an address: BBL, then the point to 4 decimals, then the request', async (t) => {
     t.equal(byDay.get('2022-12-03')![1], unit('bbl:3074300053'));

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { verifySigned } from '../../audit/checkpoints.js';
 import { VeilError } from '../../errors/registry.js';
 import { requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -31,6 +32,6 @@ export function auditRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return ctx.store.audit.list({ ...filter, afterSeq: after });
   });
   app.get('/v1/audit/verify', { onRequest: requireRole('auditor') }, async () =>
-    ctx.store.audit.verify(),
+    verifySigned(ctx.store.db, ctx.auditKeys),
   );
 }

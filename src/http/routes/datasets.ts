@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { periodKey } from '../../ledger/period.js';
+import { countAccuracy, registrationCode, rowCountBucket } from '../../policy/catalogue.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { budgetLimits } from '../../query/answer.js';
 import { principalOf, requireRole } from '../auth.js';
@@ -40,10 +41,13 @@ async function describe(ctx: GatewayContext, p: LoadedPolicy, who: Principal) {
   const meta = ctx.enclave.datasets.get(p.dataset);
   return {
     id: p.dataset,
+    registrationCode: registrationCode(p),
     title: p.title,
     description: p.description,
     source: p.source,
+    bureau: p.bureau ?? null,
     period: p.period,
+    rowCount: rowCountBucket(meta?.rowsKept),
     privacyUnit: p.privacyUnit.name,
     policyVersion: p.version,
     dataVersion: meta?.dataVersion ?? null,
@@ -67,6 +71,8 @@ async function describe(ctx: GatewayContext, p: LoadedPolicy, who: Principal) {
     maxContributions: p.contribution.maxContributions,
     epsilon: { default: p.epsilon.default, max: p.epsilon.max },
     delta: p.delta,
+    exampleQueries: p.exampleQueries ?? [],
+    countAccuracy: countAccuracy(p),
     budget: who.role === 'buyer' ? await budgetOf(ctx, p, who.sub) : null,
   };
 }

@@ -4,15 +4,17 @@ import { VeilError } from '../../errors/registry.js';
 import { sqlToChecked } from '../../frontend/sql/index.js';
 import { checkQuery } from '../../policy/check.js';
 import type { CheckedQuery } from '../../query/checked.js';
+import { applyAccuracy, splitAccuracy } from '../../query/accuracy-target.js';
 import { answerQuery } from '../../query/answer.js';
 import { queryRequest } from '../../query/request.js';
+import { inSpan, withSpan } from '../../telemetry/tracing.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 
 /** The SQL form of a query body: `{"sql": "...", "epsilon"?: n}`. */
-const sqlBody = z
+export const sqlBody = z
   .object({
-    sql: z.string().min(1).max(20_000),
+    sql: z.string().min(1),
     epsilon: z.number().finite().positive().optional(),
   })
   .strict();
@@ -22,26 +24,40 @@ const sqlBody = z
  * query before anything is charged, then answered by the shared path.
  */
 export function queryRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  app.post('/v1/query', { onRequest: requireRole('buyer') }, async (req) => {
-    const principal = principalOf(req);
-    const { checked, text } = await toChecked(req, ctx);
-    const answer = await answerQuery(ctx, checked, {
-      principal,
-      requestId: req.id,
-      route: '/v1/query',
-      method: 'POST',
-      text,
-    });
-    req.audited = true;
-    return answer;
-  });
+  app.post('/v1/query', { onRequest: requireRole('buyer') }, async (req) =>
+    withSpan(req.span, async () => {
+      const principal = principalOf(req);
+      const { checked, text } = await toChecked(req, ctx);
+      const answer = await answerQuery(ctx, checked, {
+        principal,
+        requestId: req.id,
+        route: '/v1/query',
+        method: 'POST',
+        text,
+      });
+      req.audited = true;
+      return answer;
+    }),
+  );
 }
 
-async function toChecked(
+/**
+ * The checked query of a request body, shared by /v1/query and the quote
+ * route; a target accuracy (if any) is turned into the epsilon that reaches it.
+ */
+export async function toChecked(
   req: FastifyRequest,
   ctx: GatewayContext,
 ): Promise<{ checked: CheckedQuery; text: string }> {
-  const body = req.body;
+  const { body, accuracy } = splitAccuracy(req.body);
+  const { checked, text } = await parseChecked(body, ctx);
+  return { checked: accuracy ? applyAccuracy(checked, accuracy) : checked, text };
+}
+
+async function parseChecked(
+  body: unknown,
+  ctx: GatewayContext,
+): Promise<{ checked: CheckedQuery; text: string }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new VeilError(
       'VEIL_QUERY_INVALID',
@@ -49,17 +65,24 @@ async function toChecked(
     );
   }
   if ('sql' in body) {
+    refuseLongSql(body.sql, ctx.config.sqlMaxLength);
     const parsed = sqlBody.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error.issues);
     const opts = parsed.data.epsilon === undefined ? {} : { epsilon: parsed.data.epsilon };
+    const sql = parsed.data.sql;
+    const attrs = { 'veil.query.form': 'sql', 'veil.sql.length': sql.length };
     return {
-      checked: await sqlToChecked(parsed.data.sql, ctx.policies, opts),
-      text: parsed.data.sql,
+      checked: await inSpan('veil.parse', attrs, () => sqlToChecked(sql, ctx.policies, opts)),
+      text: sql,
     };
   }
-  const parsed = queryRequest.safeParse(body);
-  if (!parsed.success) throw invalid(parsed.error.issues);
-  return { checked: checkQuery(parsed.data, ctx.policies), text: JSON.stringify(parsed.data) };
+  const request = await inSpan('veil.parse', { 'veil.query.form': 'json' }, () => {
+    const parsed = queryRequest.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error.issues);
+    return parsed.data;
+  });
+  const checked = await inSpan('veil.policy', {}, () => checkQuery(request, ctx.policies));
+  return { checked, text: JSON.stringify(request) };
 }
 
 function invalid(issues: z.core.$ZodIssue[]): VeilError {
@@ -74,5 +97,16 @@ function invalid(issues: z.core.$ZodIssue[]): VeilError {
 declare module 'fastify' {
   interface FastifyRequest {
     audited?: boolean;
+  }
+}
+
+/** SQL past the configured length is refused before it reaches the parser. */
+function refuseLongSql(sql: unknown, max: number): void {
+  if (typeof sql === 'string' && sql.length > max) {
+    throw new VeilError(
+      'VEIL_SQL_TOO_LONG',
+      `the SQL text is ${sql.length} characters; the limit is ${max}. Send a shorter query`,
+      { length: sql.length, limit: max },
+    );
   }
 }
