@@ -10,6 +10,8 @@ export function effectiveConfig(config: Config, env: NodeJS.ProcessEnv = process
   const { jwtSecret, ...rest } = config;
   return {
     ...rest,
+    jwtPublicKeys: config.jwtPublicKeys ?? null,
+    jwksFile: config.jwksFile ?? null,
     jwtSecret: jwtSecret
       ? 'set (hidden)'
       : config.env === 'production'

@@ -78,7 +78,7 @@ program
   .command('policy')
   .description('policy file tools')
   .command('check [paths...]')
-  .description('validate policy files or folders (default: VEIL_POLICY_DIR); exit 1 if any is invalid')
+  .description('validate policy files or folders (default: VEIL_POLICY_DIR); exit 1 if one is bad')
   .action((paths: string[]) => {
     const targets = paths.length ? paths : [process.env.VEIL_POLICY_DIR ?? './policies'];
     process.exitCode = policyCheckCommand(targets);

@@ -58,11 +58,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** One bad variable: its name, the rule, and the value received unless it is a secret. */
+function problemOf(env: NodeJS.ProcessEnv, issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.');
+  const value = env[name];
+  const shown = value === undefined || /SECRET/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+  return `${name}: ${issue.message}${shown}`;
+}
+
 /** Parses the environment (process.env by default) into a frozen Config. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    throw new ConfigError(parsed.error.issues.map((i) => problemOf(env, i)));
   }
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.VEIL_JWT_SECRET) {

@@ -143,7 +143,9 @@ export const queryExamples = {
   sql: {
     summary: 'SQL: Queens households by community board and month',
     value: {
-      sql: "SELECT community_board, month(created), COUNT(DISTINCT unit) AS households FROM nyc311_street_flooding WHERE borough = 'QUEENS' GROUP BY ALL",
+      sql:
+        'SELECT community_board, month(created), COUNT(DISTINCT unit) AS households ' +
+        "FROM nyc311_street_flooding WHERE borough = 'QUEENS' GROUP BY ALL",
       epsilon: 2,
     },
   },

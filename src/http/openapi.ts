@@ -150,7 +150,7 @@ export function completeDocument(doc: Record<string, unknown>): Record<string, u
 
 const seen = new WeakMap<FastifyInstance, string[]>();
 
-/** Every route added after registerOpenApi, as "METHOD /path"; the docs test checks each is described. */
+/** Every route added after registerOpenApi, as "METHOD /path": the docs test checks each one. */
 export function routesOf(app: FastifyInstance): readonly string[] {
   return seen.get(app) ?? [];
 }

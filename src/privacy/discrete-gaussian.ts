@@ -142,3 +142,17 @@ export function discreteGaussianTail(s: number, sigma2: Rational | number): numb
   for (let x = s; x <= s + reach(sigma); x++) sum += Math.exp(-(x * x) / (2 * s2));
   return sum / discreteGaussianNormalizer(sigma2);
 }
+
+/**
+ * Half-width h of a confidence interval for one N_Z(0, σ²) draw: the
+ * smallest integer h >= 0 with P(|Z| > h) = 2 P(Z >= h + 1) <= 1 - confidence,
+ * from the conservative tail bound, so the interval never claims too much.
+ * For Gaussian plans, the answer's intervals use this with the mechanism's σ².
+ */
+export function discreteGaussianHalfWidth(sigma2: Rational | number, confidence: number): number {
+  if (!(confidence > 0 && confidence < 1)) throw new RangeError('confidence must lie in (0, 1)');
+  const target = Math.log((1 - confidence) / 2);
+  let h = 0;
+  while (discreteGaussianLogTailBound(h + 1, sigma2) > target) h += 1;
+  return h;
+}

@@ -24,7 +24,11 @@ import type { Rational } from './types.js';
 const LOG_SLACK = 1e-9;
 
 /** t: the smallest integer >= 1 with the tail bound at t <= δ/m. */
-export function gaussianThresholdOffset(sigma2: Rational | number, delta: number, m: number): number {
+export function gaussianThresholdOffset(
+  sigma2: Rational | number,
+  delta: number,
+  m: number,
+): number {
   if (!(delta > 0 && delta < 1)) throw new RangeError('delta must lie in (0, 1)');
   if (!Number.isInteger(m) || m < 1) throw new RangeError('m must be a positive integer');
   const target = Math.log(delta / m) - LOG_SLACK;
@@ -48,6 +52,7 @@ export function gaussianReleaseThreshold(input: {
   m: number;
   k: number;
 }): number {
-  if (!Number.isInteger(input.k) || input.k < 1) throw new RangeError('k must be a positive integer');
+  if (!Number.isInteger(input.k) || input.k < 1)
+    throw new RangeError('k must be a positive integer');
   return input.k + gaussianThresholdOffset(input.sigma2, input.delta, input.m);
 }

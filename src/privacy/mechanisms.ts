@@ -78,7 +78,7 @@ function checkInput(input: PlanInput): void {
   const { epsilon, delta, k, maxContributions } = input;
   if (!(Number.isFinite(epsilon) && epsilon > 0)) throw new RangeError('epsilon must be positive');
   if (!(delta >= 0 && delta < 1)) throw new RangeError('delta must lie in [0, 1)');
-  if ((input.needsSelection || input.mechanism === 'gaussian') && !(delta > 0)) {
+  if ((selects(input) || input.mechanism === 'gaussian') && !(delta > 0)) {
     throw new RangeError('partition selection and Gaussian noise need a positive delta');
   }
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a positive integer');
@@ -128,13 +128,13 @@ function reuseNote(agg: PlanAggregate, id: string, selection: boolean): string {
 function collectNeeds(input: PlanInput, perAggregate: Need[][]) {
   const m = BigInt(input.maxContributions);
   const needs = new Map<string, Need>();
-  if (input.needsSelection) needs.set('units', { id: 'units', quantity: 'units', sensitivity: m });
+  if (selects(input)) needs.set('units', { id: 'units', quantity: 'units', sensitivity: m });
   const notes: string[] = [];
   perAggregate.forEach((list, i) => {
     const agg = input.aggregates[i]!;
     for (const need of list) {
       if (!needs.has(need.id)) needs.set(need.id, need);
-      else notes.push(reuseNote(agg, need.id, input.needsSelection));
+      else notes.push(reuseNote(agg, need.id, selects(input)));
     }
   });
   return { needs: [...needs.values()], notes };
@@ -154,7 +154,9 @@ function sumOfShares(mechanisms: Mechanism[]): Rational {
 /** The selection threshold for the plan's noise: Laplace tail or Gaussian tail. */
 function selectionTau(input: PlanInput, units: Mechanism): number {
   const { k, delta, maxContributions: m } = input;
-  if (units.sigma2 !== undefined) return gaussianReleaseThreshold({ sigma2: units.sigma2, delta, m, k });
+  if (units.sigma2 !== undefined) {
+    return gaussianReleaseThreshold({ sigma2: units.sigma2, delta, m, k });
+  }
   return releaseThreshold({ epsilonSel: units.epsilonExact, delta, m, k });
 }
 
@@ -184,10 +186,11 @@ export function planQuery(input: PlanInput): QueryPlan {
     if (used[1]) plan.count = used[1].id;
     return plan;
   });
-  const selection = input.needsSelection
+  const selection: QueryPlan['selection'] = selects(input)
     ? { mechanism: 'units', k: input.k, tau: selectionTau(input, byId.get('units')!) }
     : undefined;
-  const deltaSelection = input.needsSelection ? input.delta : 0;
+  if (selection && !input.needsSelection) selection.onlyOther = true;
+  const deltaSelection = selection ? input.delta : 0;
   const plan: QueryPlan = {
     mechanisms,
     selection,
@@ -203,6 +206,11 @@ export function planQuery(input: PlanInput): QueryPlan {
     plan.deltaConversion = gaussian.deltaConversion;
   }
   return plan;
+}
+
+/** True when some groups are thresholded: all of them, or only the "other" cells. */
+function selects(input: PlanInput): boolean {
+  return input.needsSelection || input.otherCells === true;
 }
 
 /** The query's ρ: the exact sum of the Gaussian mechanisms' shares (zCDP composition). */

@@ -5,7 +5,6 @@ import { cryptoSource, type RandomSource } from './random.js';
 import type {
   AggregatePlan,
   Mechanism,
-  PublicKeyList,
   QueryPlan,
   ReleaseInput,
   ReleaseResult,
@@ -20,7 +19,11 @@ import type {
  *   set of keys tells nothing;
  * - otherwise partition selection: a group is released iff its true
  *   distinct-unit count is >= k and its noisy count is >= tau.
- * A column with a key list releases only listed keys in both cases.
+ * A column with a key list releases only listed keys in both cases, plus,
+ * when the policy names an "other" label for it, one cell per combination
+ * holding that label (the enclave maps every unlisted key to it); such a
+ * cell depends on the data, so it is released only if it passes the
+ * threshold, with the same units mechanism and tau as selection.
  */
 
 type Noisy = Map<string, bigint>;
@@ -90,8 +93,33 @@ function keyId(keys: readonly (string | null)[]): string {
   return JSON.stringify(keys);
 }
 
-function listed(group: TrueGroup, lists: PublicKeyList[]): boolean {
-  return lists.every((list, i) => list === undefined || list.includes(group.keys[i]!));
+function listed(group: TrueGroup, input: ReleaseInput): boolean {
+  return input.publicKeys.every(
+    (list, i) =>
+      list === undefined ||
+      list.includes(group.keys[i]!) ||
+      (input.otherKeys?.[i] !== undefined && group.keys[i] === input.otherKeys[i]),
+  );
+}
+
+/** True when one of the group's keys is its column's "other" label. */
+function hasOther(group: TrueGroup, otherKeys: ReleaseInput['otherKeys']): boolean {
+  return (otherKeys ?? []).some((other, i) => other !== undefined && group.keys[i] === other);
+}
+
+/** Partition selection over every group: the released rows are all the enclave's groups kept. */
+function selectedOnly(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
+  const rows = releaseSelected(input, groups, random);
+  return { rows, fromEnclave: rows.length };
+}
+
+/** Public cells, plus the "other" cells that pass the threshold when the plan has them. */
+function releaseMixed(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
+  const others = groups.filter((g) => hasOther(g, input.otherKeys));
+  const plain = groups.filter((g) => !hasOther(g, input.otherKeys));
+  const rows = releasePublic(input, plain, random);
+  const otherRows = input.plan.selection ? releaseSelected(input, others, random) : [];
+  return { rows: [...rows, ...otherRows], fromEnclave: plain.length + otherRows.length };
 }
 
 function checkShapes(input: ReleaseInput): void {
@@ -105,7 +133,7 @@ function checkShapes(input: ReleaseInput): void {
     seen.add(id);
   }
   const allPublic = input.publicKeys.every((list) => list !== undefined);
-  if (input.plan.selection === undefined && !allPublic) {
+  if (isPublicPlan(input.plan) && !allPublic) {
     throw new RangeError(
       'a plan without partition selection needs a key list for every grouped column',
     );
@@ -162,12 +190,15 @@ function releaseSelected(input: ReleaseInput, groups: TrueGroup[], random: Rando
  */
 export function release(input: ReleaseInput, random: RandomSource = cryptoSource): ReleaseResult {
   checkShapes(input);
-  const groups = input.groups.filter((group) => listed(group, input.publicKeys));
-  const isPublic = input.plan.selection === undefined;
-  const rows = isPublic
-    ? releasePublic(input, groups, random)
-    : releaseSelected(input, groups, random);
-  const fromEnclave = isPublic ? groups.length : rows.length;
+  const groups = input.groups.filter((group) => listed(group, input));
+  const { rows, fromEnclave } = isPublicPlan(input.plan)
+    ? releaseMixed(input, groups, random)
+    : selectedOnly(input, groups, random);
   const noise = Object.fromEntries(input.plan.aggregates.map((agg) => [agg.alias, agg.noise]));
   return { rows, released: rows.length, suppressed: input.groups.length - fromEnclave, noise };
+}
+
+/** Listed cells are public unless the plan selects every group (not only "other" cells). */
+function isPublicPlan(plan: QueryPlan): boolean {
+  return plan.selection === undefined || plan.selection.onlyOther === true;
 }

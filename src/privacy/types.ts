@@ -41,6 +41,8 @@ export interface PlanInput {
   needsSelection: boolean;
   /** The policy's noise: discrete Laplace (pure ε, the default) or discrete Gaussian (zCDP). */
   mechanism?: NoiseKind;
+  /** True when a public column has an "other" row: only cells with that key are thresholded. */
+  otherCells?: boolean;
 }
 
 /** The policy's choice of noise distribution; `laplace` when a policy says nothing. */
@@ -63,7 +65,7 @@ export interface Mechanism {
   /** Discrete Laplace scale b = sensitivity / epsilon, exact (in grid steps for sums). */
   scale: Rational;
   scaleValue: number;
-  /** Absent or `discrete_laplace`: the sampler reads `scale`; `discrete_gaussian`: it reads `sigma2`. */
+  /** Absent or `discrete_laplace`: the sampler reads `scale`; `discrete_gaussian`: `sigma2`. */
   distribution?: NoiseInfo['mechanism'];
   /** Discrete Gaussian only: the exact variance parameter σ² = Δ₂² / (2ρ). */
   sigma2?: Rational;
@@ -79,6 +81,8 @@ export interface SelectionPlan {
   mechanism: string;
   k: number;
   tau: number;
+  /** True when only cells holding an "other" key are selected; the listed cells are public. */
+  onlyOther?: boolean;
 }
 
 /** How an answer's noise field describes one aggregate, in the answer's own units. */
@@ -147,6 +151,8 @@ export interface ReleaseInput {
   groups: TrueGroup[];
   /** One entry per grouped column, in groupBy order. */
   publicKeys: PublicKeyList[];
+  /** Per grouped column, the policy's "other" label, if any: such cells are thresholded. */
+  otherKeys?: (string | undefined)[];
 }
 
 /** One released group: its keys and one noisy value per aggregate alias. */

@@ -23,7 +23,11 @@ const DELTA_SLACK = 1e-9;
 
 /** ln of the bound at one α: (α-1)(αρ-ε) + (α-1) ln(α-1) - α ln α. */
 function logDeltaAt(alpha: number, rho: number, epsilon: number): number {
-  return (alpha - 1) * (alpha * rho - epsilon) + (alpha - 1) * Math.log(alpha - 1) - alpha * Math.log(alpha);
+  return (
+    (alpha - 1) * (alpha * rho - epsilon) +
+    (alpha - 1) * Math.log(alpha - 1) -
+    alpha * Math.log(alpha)
+  );
 }
 
 /**

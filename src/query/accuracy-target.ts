@@ -47,7 +47,8 @@ function targetAggregate(q: CheckedQuery, target: AccuracyRequest) {
   if (agg.fn === 'avg') {
     throw invalid(
       ['aggregate'],
-      `an accuracy target applies to count, count_units or sum; the interval of avg "${agg.alias}" depends on each group's count`,
+      'an accuracy target applies to count, count_units or sum; the interval of avg ' +
+        `"${agg.alias}" depends on each group's count`,
     );
   }
   return agg;
@@ -67,7 +68,9 @@ export function applyAccuracy(q: CheckedQuery, target: AccuracyRequest): Checked
   if (atMax > target.halfWidth) {
     throw new VeilError(
       'VEIL_QUERY_ACCURACY_UNREACHABLE',
-      `a half-width of ${target.halfWidth} for "${alias}" at ${target.confidence} confidence needs more than this dataset's maximum epsilon per query, ${max}, which gives ${atMax}; ask for a wider interval or fewer aggregates`,
+      `a half-width of ${target.halfWidth} for "${alias}" at ${target.confidence} ` +
+        `confidence needs more than this dataset's maximum epsilon per query, ${max}, ` +
+        `which gives ${atMax}; ask for a wider interval or fewer aggregates`,
       { path: ['accuracy', 'halfWidth'], maxEpsilon: max, halfWidthAtMax: atMax },
     );
   }

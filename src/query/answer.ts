@@ -13,7 +13,7 @@ import type { NoiseInfo, PublicKeyList, ReleasedRow, TrueGroup } from '../privac
 import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
 import { recordAnswered, runInEnclave } from '../telemetry/query-stages.js';
 import { inSpan } from '../telemetry/tracing.js';
-import type { CheckedQuery } from './checked.js';
+import { otherKeyOf, type CheckedQuery } from './checked.js';
 import { AnswerAlreadyStored } from '../ledger/answers.js';
 import {
   answerRepeat,
@@ -114,12 +114,16 @@ export async function answerQuery(
   let stored: StoredAnswer;
   try {
     const groups = toTrueGroups(await runInEnclave(ctx.enclave, q.dataset, stmt), stmt);
-    const publicKeys = plan.selection
+    const publicKeys = plan.selection && !plan.selection.onlyOther
       ? q.groupBy.map(() => undefined)
       : q.groupBy.map((g) => releasedKeys(q, g));
     const released = await inSpan('veil.release', { 'veil.groups.true': groups.length }, (s) => {
-      const r = release({ plan, groups, publicKeys }, ctx.random);
-      s.setAttributes({ 'veil.groups.released': r.released, 'veil.groups.suppressed': r.suppressed });
+      const otherKeys = q.groupBy.map(otherKeyOf);
+      const r = release({ plan, groups, publicKeys, otherKeys }, ctx.random);
+      s.setAttributes({
+        'veil.groups.released': r.released,
+        'veil.groups.suppressed': r.suppressed,
+      });
       return r;
     });
     result = released;
@@ -203,6 +207,7 @@ export function planOf(q: CheckedQuery) {
     maxContributions: policy.contribution.maxContributions,
     needsSelection: needsSelection(q),
     mechanism: policy.mechanism,
+    otherCells: q.groupBy.some((g) => otherKeyOf(g) !== undefined),
   });
 }
 

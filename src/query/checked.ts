@@ -28,11 +28,11 @@ export interface CheckedGroup {
   /** Keys released whatever the data holds, or undefined when the group needs thresholding. */
   publicKeys: string[] | undefined;
   nulls: 'group' | 'drop';
-  /** Label of the row counting keys outside `publicKeys` (policy `other`); unused without a list. */
+  /** Label of the row counting keys outside `publicKeys` (policy `other`); needs a list. */
   otherKey?: string;
 }
 
-/** The "other" label of a grouped column, when it has a public key list and the policy names one. */
+/** The "other" label of a grouped column, when it has a public key list and the policy has one. */
 export function otherKeyOf(g: CheckedGroup): string | undefined {
   return g.publicKeys ? g.otherKey : undefined;
 }

@@ -77,8 +77,9 @@ function keyExpr(g: CheckedGroup) {
   const other = otherKeyOf(g);
   if (other === undefined) return sql.ref(g.column);
   const key = sql`cast(${sql.ref(g.column)} as varchar)`;
-  const listed = sql.join(g.publicKeys!.map((k) => sql`${k}`));
-  return sql`(case when ${key} is null then null when ${key} in (${listed}) then ${key} else ${other} end)`;
+  const keys = g.publicKeys!.map((k) => sql`${k}`);
+  const listed = keys.length ? sql`when ${key} in (${sql.join(keys)}) then ${key}` : sql``;
+  return sql`(case when ${key} is null then null ${listed} else ${other} end)`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

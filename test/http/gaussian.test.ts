@@ -11,6 +11,8 @@ t.test('a policy with mechanism: gaussian answers with discrete Gaussian noise',
     if (dataset !== nyc) return;
     p.mechanism = 'gaussian';
     p.dimensions.borough.nulls = 'group';
+    p.dimensions.channel.publicKeys = { channel: ['PHONE'] };
+    p.dimensions.channel.other = 'ANY OTHER';
   });
   const g = await startTestGateway({ VEIL_POLICY_DIR: dir });
   t.teardown(() => g.close());
@@ -50,8 +52,20 @@ t.test('a policy with mechanism: gaussian answers with discrete Gaussian noise',
     Math.abs(selected.json.privacy.delta - (1e-5 + conversion)) < 1e-12,
     'selection adds the policy δ to the conversion δ',
   );
+  const other = await g.call('/v1/query', {
+    token: buyer,
+    body: { dataset: nyc, groupBy: ['channel'], aggregates: [{ fn: 'count' }], epsilon: 1 },
+  });
+  t.equal(other.status, 200, other.text);
+  t.same(
+    other.json.rows.map((r: { channel: string }) => r.channel),
+    ['PHONE', 'ANY OTHER'],
+    'the listed key, then the other row (hundreds of households: far above tau)',
+  );
+  t.ok(other.json.privacy.delta > 1e-5, 'the other row is thresholded, so δ is charged');
   const budget = await g.call('/v1/budget', { token: buyer });
   const row = budget.json.budgets.find((b: { dataset: string }) => b.dataset === nyc);
-  t.equal(row.epsilonSpent, 2, 'two queries of ε = 1');
-  t.ok(Math.abs(row.deltaSpent - (2 * conversion + 1e-5)) < 1e-12, 'δ spent as charged');
+  t.equal(row.epsilonSpent, 3, 'three queries of ε = 1');
+  const charged = conversion + selected.json.privacy.delta + other.json.privacy.delta;
+  t.ok(Math.abs(row.deltaSpent - charged) < 1e-12, 'δ spent as charged');
 });

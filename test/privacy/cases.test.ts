@@ -107,19 +107,17 @@ async function trueGroups(
   const stmt = rewrite(q);
   const reader = await conn.runAndReadAll(stmt.sql, stmt.params as never[]);
   const n = stmt.keyColumns;
-  const groups = reader.getRowsJS().map(
-    (r): TrueGroup => ({
-      keys: r.slice(0, n).map((k) => (k === null ? null : String(k))),
-      rows: Number(r[n]),
-      units: Number(r[n + 1]),
-      measures: Object.fromEntries(
-        stmt.measures.map((m, i) => [
-          m,
-          { sumGrid: Number(r[n + 2 + 2 * i] ?? 0), nonNull: Number(r[n + 3 + 2 * i] ?? 0) },
-        ]),
-      ),
-    }),
-  );
+  const groups = reader.getRowsJS().map((r): TrueGroup => ({
+    keys: r.slice(0, n).map((k) => (k === null ? null : String(k))),
+    rows: Number(r[n]),
+    units: Number(r[n + 1]),
+    measures: Object.fromEntries(
+      stmt.measures.map((m, i) => [
+        m,
+        { sumGrid: Number(r[n + 2 + 2 * i] ?? 0), nonNull: Number(r[n + 3 + 2 * i] ?? 0) },
+      ]),
+    ),
+  }));
   return { q, groups };
 }
 
@@ -153,49 +151,52 @@ t.test('clamping: the sum uses the clamped values', async (t) => {
   t.same(groups[0]!.measures.hours_to_close, { sumGrid: 3860, nonNull: 4 });
 });
 
-t.test('an empty dataset or a filter matching nothing gives noisy zeros for public keys', async (t) => {
-  const conn = await enclaveWith([['a', 1, 'BRONX', 10]]);
-  const policy = nycPolicy();
-  for (const filter of [
-    { column: 'created:month', op: 'eq', value: '2023-01' },
-    { column: 'created:month', op: 'eq', value: '2022-12' },
-  ]) {
-    const body = {
-      groupBy: ['borough'],
-      aggregates: [{ fn: 'count' }, { fn: 'avg', column: 'hours_to_close' }],
-      filters: [filter],
-    };
-    const { q, groups } = await trueGroups(conn, policy, body);
-    const plan = planQuery({
-      aggregates: q.aggregates.map((a) => ({
-        ...a,
-        bounds: a.measure ? policy.measures[a.measure] : undefined,
-      })),
-      epsilon: 1,
-      delta: policy.delta,
-      k: policy.k,
-      maxContributions: 2,
-      needsSelection: false,
-    });
-    const result = release(
-      { plan, groups, publicKeys: q.groupBy.map((g) => g.publicKeys) },
-      seededSource('empty'),
-    );
-    t.same(
-      result.rows.map((r) => r.keys[0]),
-      ['BRONX', 'BROOKLYN', 'MANHATTAN', 'QUEENS', 'STATEN ISLAND'],
-    );
-    for (const row of result.rows) {
-      t.ok(Number.isInteger(row.values.count), 'a noisy integer, never NULL');
-      const avg = row.values.avg_hours_to_close!;
-      t.ok(Number.isFinite(avg) && avg >= 0 && avg <= 168, `avg ${avg} finite, in bounds`);
+t.test(
+  'an empty dataset or a filter matching nothing gives noisy zeros for public keys',
+  async (t) => {
+    const conn = await enclaveWith([['a', 1, 'BRONX', 10]]);
+    const policy = nycPolicy();
+    for (const filter of [
+      { column: 'created:month', op: 'eq', value: '2023-01' },
+      { column: 'created:month', op: 'eq', value: '2022-12' },
+    ]) {
+      const body = {
+        groupBy: ['borough'],
+        aggregates: [{ fn: 'count' }, { fn: 'avg', column: 'hours_to_close' }],
+        filters: [filter],
+      };
+      const { q, groups } = await trueGroups(conn, policy, body);
+      const plan = planQuery({
+        aggregates: q.aggregates.map((a) => ({
+          ...a,
+          bounds: a.measure ? policy.measures[a.measure] : undefined,
+        })),
+        epsilon: 1,
+        delta: policy.delta,
+        k: policy.k,
+        maxContributions: 2,
+        needsSelection: false,
+      });
+      const result = release(
+        { plan, groups, publicKeys: q.groupBy.map((g) => g.publicKeys) },
+        seededSource('empty'),
+      );
+      t.same(
+        result.rows.map((r) => r.keys[0]),
+        ['BRONX', 'BROOKLYN', 'MANHATTAN', 'QUEENS', 'STATEN ISLAND'],
+      );
+      for (const row of result.rows) {
+        t.ok(Number.isInteger(row.values.count), 'a noisy integer, never NULL');
+        const avg = row.values.avg_hours_to_close!;
+        t.ok(Number.isFinite(avg) && avg >= 0 && avg <= 168, `avg ${avg} finite, in bounds`);
+      }
     }
-  }
-  const empty = await enclaveWith([]);
-  const { groups } = await trueGroups(empty, policy, { aggregates: [{ fn: 'count' }] });
-  t.equal(groups.length, 1, 'an empty table still has its one total row');
-  t.equal(groups[0]!.rows, 0);
-});
+    const empty = await enclaveWith([]);
+    const { groups } = await trueGroups(empty, policy, { aggregates: [{ fn: 'count' }] });
+    t.equal(groups.length, 1, 'an empty table still has its one total row');
+    t.equal(groups[0]!.rows, 0);
+  },
+);
 
 t.test('NULL keys form their own group or are dropped, as the policy says', async (t) => {
   const rows: [string, number, string | null, number | null][] = [

@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   acceptanceExponent,
+  discreteGaussianHalfWidth,
   discreteGaussianLogTailBound,
   discreteGaussianNormalizer,
   discreteGaussianPmf,
@@ -117,4 +118,14 @@ t.test('bad variances are refused', async (t) => {
   t.throws(() => sampleDiscreteGaussian({ num: -1n, den: 2n }, source), RangeError);
   t.throws(() => discreteGaussianPmf(0, Number.NaN), RangeError);
   t.throws(() => discreteGaussianLogTailBound(0, 4), RangeError);
+});
+
+t.test('the 95% half-width covers at least 95% and is near 1.96σ', async (t) => {
+  for (const sigma2 of [1, 40, 196.4, 10000]) {
+    const h = discreteGaussianHalfWidth(sigma2, 0.95);
+    t.ok(2 * discreteGaussianTail(h + 1, sigma2) <= 0.05, `σ² ${sigma2}: h = ${h} covers`);
+    const sigma = Math.sqrt(sigma2);
+    t.ok(h <= Math.ceil(2.1 * sigma) + 1, `h ${h} vs 1.96σ = ${(1.96 * sigma).toFixed(1)}`);
+  }
+  t.throws(() => discreteGaussianHalfWidth(4, 1), RangeError);
 });

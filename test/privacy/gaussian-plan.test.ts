@@ -1,5 +1,8 @@
 import t from 'tap';
-import { discreteGaussianTail, discreteGaussianVariance } from '../../src/privacy/discrete-gaussian.js';
+import {
+  discreteGaussianTail,
+  discreteGaussianVariance,
+} from '../../src/privacy/discrete-gaussian.js';
 import {
   gaussianReleaseThreshold,
   gaussianThresholdOffset,
@@ -7,7 +10,14 @@ import {
 import { l2SensitivitySquared, sigmaUp } from '../../src/privacy/gaussian-plan.js';
 import { planQuery, sumOfRho } from '../../src/privacy/mechanisms.js';
 import { seededSource } from '../../src/privacy/random.js';
-import { divide, equals, multiply, rational, toNumber, toRational } from '../../src/privacy/rational.js';
+import {
+  divide,
+  equals,
+  multiply,
+  rational,
+  toNumber,
+  toRational,
+} from '../../src/privacy/rational.js';
 import { release } from '../../src/privacy/release.js';
 import type { PlanAggregate, PlanInput, TrueGroup } from '../../src/privacy/types.js';
 import { bunSteinkeEpsilon, rhoFor, zcdpDelta } from '../../src/privacy/zcdp.js';
@@ -91,7 +101,14 @@ t.test('L2 sensitivities: √m for units, m for rows, m·B for a grid sum', asyn
   t.equal(l2SensitivitySquared('sum_grid', 300n, 3n), 90000n);
   const plan = planQuery(
     input(
-      [{ fn: 'sum', alias: 's', measure: 'x', bounds: { lower: -50, upper: 20, granularity: 0.5 } }],
+      [
+        {
+          fn: 'sum',
+          alias: 's',
+          measure: 'x',
+          bounds: { lower: -50, upper: 20, granularity: 0.5 },
+        },
+      ],
       false,
     ),
   );

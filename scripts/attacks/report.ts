@@ -1,0 +1,39 @@
+/** One printed line of the attack table: Veil's measured figure next to what DP allows. */
+export interface AttackFigure {
+  attack: string;
+  variant: string;
+  /** Trials, queries or values the figure is measured over. */
+  n: number;
+  /** Veil's measured figure (a rate, an error or a fraction). */
+  measured: number;
+  /** What a correct epsilon-DP system gives at most (or, for errors, at least). */
+  reference: number;
+  /** How `reference` reads: "<= bound", ">= ideal"... */
+  relation: string;
+  /** The limit a test holds Veil to, with its false-failure rate in `note`. */
+  pass: boolean;
+  note: string;
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
+
+/** The figures as an aligned text table, one attack variant a line. */
+export function formatTable(figures: AttackFigure[]): string {
+  const head = ['attack', 'variant', 'n', 'Veil', 'correct DP', 'ok', 'note'];
+  const rows = figures.map((f) => [
+    f.attack,
+    f.variant,
+    String(f.n),
+    fmt(f.measured),
+    `${f.relation} ${fmt(f.reference)}`,
+    f.pass ? 'yes' : 'NO',
+    f.note,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
