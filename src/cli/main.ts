@@ -27,7 +27,7 @@ const program = new Command()
   .addHelpText('after', helpFooter);
 
 program
-  .command('serve', { isDefault: true })
+  .command('serve')
   .description('start the gateway (ingests the bundled data first when the enclave is missing)')
   .action(() => serveCommand(readConfig()));
 
