@@ -157,7 +157,8 @@ function finish(state: WalkState, lines: number): ExportVerifyResult {
   }
   const signedThrough = Math.max(0, ...state.checkpoints.map((c) => c.cp.seq));
   if (signedThrough !== state.seq) {
-    const reason = `the log ends at entry ${state.seq} but the last signed head is entry ${signedThrough}`;
+    const reason =
+      `the log ends at entry ${state.seq} ` + `but the last signed head is entry ${signedThrough}`;
     return { ok: false, brokenAt: Math.min(signedThrough, state.seq) + 1, line: lines, reason };
   }
   return { ok: true, entries: state.seq, checkpoints: state.checkpoints.length, signedThrough };
