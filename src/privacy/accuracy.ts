@@ -1,5 +1,6 @@
 import { fromGrid } from './grid.js';
 import type { AggregatePlan, MeasureBounds, Mechanism, QueryPlan } from './types.js';
+import { discreteGaussianHalfWidth } from './discrete-gaussian.js';
 
 /**
  * Accuracy of released values: the half-width of a confidence interval
@@ -48,9 +49,16 @@ function mechanismOf(plan: QueryPlan, id: string): Mechanism {
   return mech;
 }
 
+/** Half-width of one mechanism's noise in its integer units, for either noise distribution. */
+function noiseHalfWidth(mech: Mechanism, confidence: number): number {
+  return mech.distribution === 'discrete_gaussian'
+    ? discreteGaussianHalfWidth(mech.sigma2!, confidence)
+    : laplaceHalfWidth(mech.scaleValue, confidence);
+}
+
 /** Half-width in the answer's units of one mechanism's noise (grid steps times g for sums). */
 function unitsHalfWidth(mech: Mechanism, confidence: number, bounds?: MeasureBounds): number {
-  const h = laplaceHalfWidth(mech.scaleValue, confidence);
+  const h = noiseHalfWidth(mech, confidence);
   return mech.quantity === 'sum_grid' ? fromGrid(BigInt(h), bounds!.granularity) : h;
 }
 
@@ -70,7 +78,7 @@ export function aggregateHalfWidth(
   const bounds = agg.bounds!;
   const each = 1 - (1 - confidence) / 2;
   const sumH = unitsHalfWidth(value, each, bounds);
-  const countH = laplaceHalfWidth(mechanismOf(plan, agg.count!).scaleValue, each);
+  const countH = noiseHalfWidth(mechanismOf(plan, agg.count!), each);
   return sumH + Math.max(Math.abs(bounds.lower), Math.abs(bounds.upper)) * countH;
 }
 

@@ -2,7 +2,14 @@ import t from 'tap';
 import { sampleDiscreteLaplace } from '../../src/privacy/discrete-laplace.js';
 import { seededSource } from '../../src/privacy/random.js';
 import { rational } from '../../src/privacy/rational.js';
-import { avgHalfWidth, laplaceHalfWidth, laplaceTailAbove } from '../../src/privacy/accuracy.js';
+import {
+  aggregateHalfWidth,
+  avgHalfWidth,
+  laplaceHalfWidth,
+  laplaceTailAbove,
+} from '../../src/privacy/accuracy.js';
+import { discreteGaussianHalfWidth } from '../../src/privacy/discrete-gaussian.js';
+import { planQuery } from '../../src/privacy/mechanisms.js';
 
 t.test('the half-width is the smallest h with P(|Z| > h) <= 5%', async (t) => {
   for (const b of [0.3, 1, 2, 6, 12, 1296, 12960]) {
@@ -65,4 +72,22 @@ t.test('the avg interval covers the true mean at least 95% of the time', async (
   t.ok(covered / trials >= 0.94, `coverage ${covered / trials}`);
   t.equal(avgHalfWidth(numerator, 0, bounds), 100, 'no count: the whole range');
   t.equal(avgHalfWidth(1e9, 5, bounds), 100, 'never wider than the range');
+});
+
+t.test('a Gaussian plan gets Gaussian half-widths, not Laplace ones', async (t) => {
+  const plan = planQuery({
+    aggregates: [{ fn: 'count', alias: 'count' }],
+    epsilon: 1,
+    delta: 1e-5,
+    k: 5,
+    maxContributions: 2,
+    needsSelection: false,
+    mechanism: 'gaussian',
+  });
+  const mech = plan.mechanisms.find((m) => m.id === 'rows')!;
+  t.equal(mech.distribution, 'discrete_gaussian');
+  const h = aggregateHalfWidth(plan, plan.aggregates[0]!);
+  t.equal(h, discreteGaussianHalfWidth(mech.sigma2!, 0.95), 'the Gaussian tail decides it');
+  const sigma = Math.sqrt(Number(mech.sigma2!.num) / Number(mech.sigma2!.den));
+  t.ok(h >= 1.9 * sigma && h <= 2.1 * sigma + 1, `about 1.96 sigma (${h} for sigma ${sigma})`);
 });
