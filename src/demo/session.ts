@@ -98,11 +98,11 @@ async function call(url: string, token: string, path: string, body?: Json) {
 function costLine(json: Json): string {
   const privacy = json.privacy as Json;
   const noise = Object.entries(json.noise as Record<string, { scale: number }>)
-    .map(([alias, n]) => `${alias} +-${n.scale.toFixed(2)}`)
+    .map(([alias, n]) => `${alias} ${n.scale.toFixed(2)}`)
     .join(', ');
   return (
     `epsilon ${privacy.epsilon}, delta ${privacy.delta}; noise scale ${noise}; ` +
-    `groups released ${privacy.groupsReleased}, suppressed ${privacy.groupsSuppressed}\n`
+    `groups released ${privacy.groupsReleased}\n`
   );
 }
 

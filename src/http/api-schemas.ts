@@ -86,7 +86,6 @@ export const answerBody = z
         delta: z.number(),
         remaining: z.object({ epsilon: z.number(), delta: z.number() }),
         groupsReleased: z.number().int(),
-        groupsSuppressed: z.number().int(),
       })
       .loose(),
     noise: z.record(z.string(), noiseInfo),

@@ -6,7 +6,12 @@ export type Role = (typeof roles)[number];
 
 /** Claims Veil requires in every token, beyond a valid signature and expiry. */
 export const claimsSchema = z.object({
-  sub: z.string().min(1).max(200),
+  /** An organisation id: no surrounding spaces, no control characters, so one org is one budget. */
+  sub: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u),
   role: z.enum(roles),
   exp: z.number().int(),
 });

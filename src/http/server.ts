@@ -49,6 +49,8 @@ export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance>
   });
   await registerAuth(app, ctx.jwtSecret, publicKeys);
   installErrorHandlers(app);
+  // JSON is the only body type: text/plain would reach the routes as a string.
+  app.removeContentTypeParser('text/plain');
   await registerRateLimit(app, ctx.config.rateLimit);
   traceRequests(app);
   await registerOpenApi(app);

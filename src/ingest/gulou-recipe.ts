@@ -1,5 +1,6 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { gazetteerPlaces } from './gazetteer.js';
+import { gulouColumns } from './gulou-rows.js';
 import {
   dimension,
   measure,
@@ -97,17 +98,7 @@ const checkedSql = `
 export const gulouRecipe: DatasetRecipe = {
   dataset: 'gulou_flooding',
   bundledFile: 'gulou_flooding.csv',
-  requiredColumns: [
-    'record_id',
-    'caller_name',
-    'phone',
-    'address',
-    'call_note',
-    'call_time',
-    'flood_start',
-    'flood_end',
-    'depth_cm',
-  ],
+  requiredColumns: [...gulouColumns],
   reasons: [
     'missing_record_id',
     'duplicate',

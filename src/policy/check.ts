@@ -171,6 +171,8 @@ const defaultAlias = {
   count_units: 'count_units',
   sum: 'sum',
   avg: 'avg',
+  median: 'median',
+  p90: 'p90',
 } as const;
 
 function checkAggregate(
@@ -178,7 +180,7 @@ function checkAggregate(
   a: QueryRequest['aggregates'][number],
   path: (string | number)[],
 ): CheckedAggregate {
-  const needsMeasure = a.fn === 'sum' || a.fn === 'avg';
+  const needsMeasure = a.fn !== 'count' && a.fn !== 'count_units';
   if (!needsMeasure) {
     if (a.column !== undefined) {
       if (own(policy.columns, a.column) === 'identifier')

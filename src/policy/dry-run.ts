@@ -1,12 +1,11 @@
-import { canonicalJson } from '../audit/chain.js';
+import { canonicalJson } from '../shared/canonical-json.js';
 import type { AuditRecord } from '../audit/entry.js';
 import { toRecord } from '../audit/entry.js';
 import type { Db } from '../ledger/schema.js';
 import { isVeilError } from '../errors/registry.js';
 import { sqlToChecked } from '../frontend/sql/index.js';
-import { planQuery } from '../privacy/mechanisms.js';
 import type { CheckedQuery } from '../query/checked.js';
-import { needsSelection } from '../query/answer.js';
+import { planOf } from '../query/answer.js';
 import { queryRequest } from '../query/request.js';
 import { rewrite } from '../rewrite/rewrite.js';
 import { checkQuery } from './check.js';
@@ -35,20 +34,7 @@ type Outcome = { refused: string } | { fingerprint: string };
 
 /** Everything an answer depends on besides the data and the noise draws. */
 function fingerprint(q: CheckedQuery): string {
-  const { policy } = q;
-  const plan = planQuery({
-    aggregates: q.aggregates.map((a) => ({
-      fn: a.fn,
-      alias: a.alias,
-      measure: a.measure,
-      bounds: a.measure ? policy.measures[a.measure] : undefined,
-    })),
-    epsilon: q.epsilon,
-    delta: policy.delta,
-    k: policy.k,
-    maxContributions: policy.contribution.maxContributions,
-    needsSelection: needsSelection(q),
-  });
+  const plan = planOf(q);
   const stmt = rewrite(q);
   return canonicalJson({
     epsilon: plan.epsilonCharged,

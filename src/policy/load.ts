@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
+import { canonicalJson } from '../shared/canonical-json.js';
 import { policySchema, type Policy } from './schema.js';
 
 /** A validated policy with its public key ranges expanded and a content version. */
@@ -68,14 +69,6 @@ export function loadPolicies(dir: string): Map<string, LoadedPolicy> {
   return out;
 }
 
-/** JSON with sorted object keys, so equal policies hash equal. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 const formats: Record<string, { re: RegExp; step: (d: Date) => void; fmt: (d: Date) => string }> = {
   year: { re: /^\d{4}$/, step: (d) => d.setUTCFullYear(d.getUTCFullYear() + 1), fmt: (d) => d.toISOString().slice(0, 4) },

@@ -5,7 +5,8 @@ import { bureauDb } from '../ledger/bureau-schema.js';
 import type { Db } from '../ledger/schema.js';
 import { atomically } from '../ledger/transaction.js';
 import type { LoadedPolicy } from './load.js';
-import { PolicyFileError, canonicalJson, validatePolicy } from './load.js';
+import { canonicalJson } from '../shared/canonical-json.js';
+import { PolicyFileError, validatePolicy } from './load.js';
 
 /** One stored version as the history route shows it (without the body). */
 export interface PolicyVersionInfo {

@@ -1,6 +1,7 @@
 import { fromGrid } from './grid.js';
 import type { AggregatePlan, MeasureBounds, Mechanism, QueryPlan } from './types.js';
 import { discreteGaussianHalfWidth } from './discrete-gaussian.js';
+import { binWidth, quantileGrid } from './quantile.js';
 
 /**
  * Accuracy of released values: the half-width of a confidence interval
@@ -74,12 +75,23 @@ export function aggregateHalfWidth(
   confidence = DEFAULT_CONFIDENCE,
 ): number {
   const value = mechanismOf(plan, agg.value);
+  if (value.quantity === 'quantile') return quantileHalfWidth(agg.bounds!);
   if (agg.fn !== 'avg') return unitsHalfWidth(value, confidence, agg.bounds);
   const bounds = agg.bounds!;
   const each = 1 - (1 - confidence) / 2;
   const sumH = unitsHalfWidth(value, each, bounds);
   const countH = noiseHalfWidth(mechanismOf(plan, agg.count!), each);
   return sumH + Math.max(Math.abs(bounds.lower), Math.abs(bounds.upper)) * countH;
+}
+
+/**
+ * A quantile's stated half-width: half a bin of its grid, the resolution of
+ * the released midpoint. It is not a confidence bound on the rank error;
+ * docs/privacy.md (section 10) gives that bound, which depends on the
+ * group's count.
+ */
+export function quantileHalfWidth(bounds: MeasureBounds): number {
+  return binWidth(quantileGrid(bounds), bounds) / 2;
 }
 
 /**

@@ -2,6 +2,8 @@ import { add, ceil, divide, multiply, rational, toNumber, toRational } from './r
 import { calibrateGaussian, gaussianBudget } from './gaussian-plan.js';
 import { gaussianReleaseThreshold } from './gaussian-threshold.js';
 import { releaseThreshold } from './threshold.js';
+import { binWidth, quantileGrid, quantileLevels, quantileSensitivity } from './quantile.js';
+import { isqrt } from './discrete-gaussian.js';
 import type {
   AggregatePlan,
   MeasureBounds,
@@ -33,6 +35,8 @@ interface Need {
   quantity: Quantity;
   measure?: string;
   sensitivity: bigint;
+  level?: Mechanism['level'];
+  bounds?: MeasureBounds;
 }
 
 /** Largest grid magnitude a clamped value can take: ceil(max(|lower|, |upper|) / g), rounded up. */
@@ -71,6 +75,15 @@ function needsOf(agg: PlanAggregate, m: bigint): Need[] {
       if (agg.fn === 'sum') return [sum];
       return [sum, { id: `non_null:${measure}`, quantity: 'non_null', measure, sensitivity: m }];
     }
+    case 'median':
+    case 'p90': {
+      const { measure, bounds } = measureOf(agg);
+      const level = quantileLevels[agg.fn];
+      const sensitivity = quantileSensitivity(level, m);
+      return [
+        { id: `${agg.fn}:${measure}`, quantity: 'quantile', measure, sensitivity, level, bounds },
+      ];
+    }
   }
 }
 
@@ -89,6 +102,7 @@ function checkInput(input: PlanInput): void {
 }
 
 function calibrate(need: Need, share: Rational): Mechanism {
+  if (need.quantity === 'quantile') return calibrateQuantile(need, share, share);
   const scale = divide(rational(need.sensitivity), share);
   return {
     ...need,
@@ -99,8 +113,36 @@ function calibrate(need: Need, share: Rational): Mechanism {
   };
 }
 
+/**
+ * An exponential mechanism (quantile.ts) run with ε = `quantileEpsilon`; `share` is its
+ * nominal share of the query's ε. Its scale is 2 Δ_u / ε, the EM's temperature.
+ */
+function calibrateQuantile(need: Need, share: Rational, quantileEpsilon: Rational): Mechanism {
+  if (quantileEpsilon.num <= 0n) throw new RangeError('epsilon is too small for a quantile');
+  const scale = divide(rational(2n * need.sensitivity), quantileEpsilon);
+  return {
+    ...need,
+    epsilon: toNumber(share),
+    epsilonExact: share,
+    scale,
+    scaleValue: toNumber(scale),
+    quantileEpsilon,
+  };
+}
+
+/** √(2ρ) rounded down to a multiple of 10^-9: an ε-DP mechanism with it is ρ-zCDP. */
+function epsilonForRho(rho: Rational): Rational {
+  const scaled = (2n * rho.num * 10n ** 18n) / rho.den;
+  return rational(isqrt(scaled), 10n ** 9n);
+}
+
 function noiseInfo(agg: PlanAggregate, used: Mechanism[]): NoiseInfo {
   const [value, count] = used as [Mechanism, Mechanism | undefined];
+  if (value.quantity === 'quantile') {
+    const bounds = measureOf(agg).bounds;
+    const width = binWidth(quantileGrid(bounds), bounds);
+    return { mechanism: 'exponential', scale: value.scaleValue, binWidth: width };
+  }
   const mechanism = value.distribution ?? 'discrete_laplace';
   if (agg.fn === 'count' || agg.fn === 'count_units') {
     return { mechanism, scale: value.scaleValue };
@@ -168,7 +210,11 @@ function calibrateAll(input: PlanInput, needs: Need[]) {
   }
   const m = BigInt(input.maxContributions);
   const gaussian = gaussianBudget(input.epsilon, input.delta, needs.length);
-  const mechanisms = needs.map((need) => calibrateGaussian(need, m, gaussian.share, share));
+  const mechanisms = needs.map((need) =>
+    need.quantity === 'quantile'
+      ? { ...calibrateQuantile(need, share, epsilonForRho(gaussian.share)), rho: gaussian.share }
+      : calibrateGaussian(need, m, gaussian.share, share),
+  );
   return { mechanisms, gaussian };
 }
 

@@ -1,6 +1,7 @@
 import { sampleDiscreteGaussian } from './discrete-gaussian.js';
 import { sampleDiscreteLaplace } from './discrete-laplace.js';
 import { fromGrid } from './grid.js';
+import { binValue, quantileGrid, sampleQuantileBin } from './quantile.js';
 import { cryptoSource, type RandomSource } from './random.js';
 import type {
   AggregatePlan,
@@ -53,7 +54,23 @@ function sampleNoise(mech: Mechanism, random: RandomSource): bigint {
 }
 
 function addNoise(group: TrueGroup, mech: Mechanism, random: RandomSource): bigint {
+  if (mech.quantity === 'quantile') return BigInt(drawBin(group, mech, random));
   return trueValue(group, mech) + sampleNoise(mech, random);
+}
+
+/**
+ * A quantile's chosen bin, by the exponential mechanism over the group's
+ * histogram; a group without one (an empty public cell) has all-zero counts.
+ */
+function drawBin(group: TrueGroup, mech: Mechanism, random: RandomSource): number {
+  const grid = quantileGrid(mech.bounds!);
+  const given = group.histograms?.[mech.measure!];
+  if (given !== undefined && given.length !== grid.bins) {
+    throw new RangeError(`the histogram of ${mech.id} needs one count per bin`);
+  }
+  const histogram = given?.map(integer) ?? new Array<bigint>(grid.bins).fill(0n);
+  const { level, quantileEpsilon, sensitivity } = mech;
+  return sampleQuantileBin(histogram, level!, quantileEpsilon!, sensitivity, random);
 }
 
 /** Noisy values of every mechanism not already in `noisy`. */
@@ -72,6 +89,9 @@ function clamp(x: number, lower: number, upper: number): number {
 function aggregateValue(agg: AggregatePlan, noisy: Noisy): number {
   const value = noisy.get(agg.value)!;
   if (agg.fn === 'count' || agg.fn === 'count_units') return Number(value);
+  if (agg.fn === 'median' || agg.fn === 'p90') {
+    return binValue(Number(value), quantileGrid(agg.bounds!), agg.bounds!);
+  }
   const { lower, upper, granularity } = agg.bounds!;
   const sum = fromGrid(value, granularity);
   if (agg.fn === 'sum') return sum;

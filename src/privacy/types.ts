@@ -1,4 +1,5 @@
 import type { AggregateFn } from '../query/request.js';
+import type { QuantileLevel } from './quantile.js';
 
 /**
  * The privacy stage's input and output types, in one place so the query
@@ -49,7 +50,7 @@ export interface PlanInput {
 export type NoiseKind = 'laplace' | 'gaussian';
 
 /** The true quantity a mechanism adds noise to. */
-export type Quantity = 'units' | 'rows' | 'sum_grid' | 'non_null';
+export type Quantity = 'units' | 'rows' | 'sum_grid' | 'non_null' | 'quantile';
 
 /** One discrete Laplace mechanism that runs over every group, with its calibration. */
 export interface Mechanism {
@@ -73,6 +74,14 @@ export interface Mechanism {
   l2SensitivitySquared?: bigint;
   /** Discrete Gaussian only: this mechanism's share of the query's ρ (zCDP). */
   rho?: Rational;
+  /** Quantile only (exponential mechanism, quantile.ts): the level q and the measure's bounds. */
+  level?: QuantileLevel;
+  bounds?: MeasureBounds;
+  /**
+   * Quantile only: the ε of its exponential mechanism; the equal share in a Laplace plan,
+   * √(2ρ_i) rounded down in a Gaussian one (ε-DP implies ε²/2-zCDP).
+   */
+  quantileEpsilon?: Rational;
 }
 
 /** Partition selection: release a group iff its true units >= k and its noisy units >= tau. */
@@ -87,11 +96,17 @@ export interface SelectionPlan {
 
 /** How an answer's noise field describes one aggregate, in the answer's own units. */
 export interface NoiseInfo {
-  mechanism: 'discrete_laplace' | 'discrete_gaussian';
-  /** Discrete Laplace: the scale b. Discrete Gaussian: σ (the standard deviation parameter). */
+  mechanism: 'discrete_laplace' | 'discrete_gaussian' | 'exponential';
+  /**
+   * Discrete Laplace: the scale b. Discrete Gaussian: σ (the standard deviation parameter).
+   * Exponential: 2 Δ_u / ε, the utility drop (in rank units times the quantile's denominator)
+   * that divides a bin's probability by e.
+   */
   scale: number;
   /** For avg: the scale of the noisy count of non-NULL values that divides the noisy sum. */
   countScale?: number;
+  /** For a quantile: the width of one bin of its grid, in the measure's units. */
+  binWidth?: number;
 }
 
 /** How one requested aggregate is computed from the noisy quantities. */
@@ -140,6 +155,8 @@ export interface TrueGroup {
   units: bigint | number;
   /** Keyed by measure name, for every measure a sum or avg uses. */
   measures: Record<string, TrueMeasure>;
+  /** Per measure a quantile uses: counts of clamped values per bin of its grid (quantile.ts). */
+  histograms?: Record<string, readonly (bigint | number)[]>;
 }
 
 /** A public key list of one grouped column, or undefined when the column's keys are not public. */

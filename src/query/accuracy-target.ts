@@ -3,6 +3,7 @@ import { VeilError } from '../errors/registry.js';
 import { aggregateHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import { planOf } from './answer.js';
 import type { CheckedQuery } from './checked.js';
+import { MIN_EPSILON } from '../policy/check.js';
 
 /**
  * A target accuracy instead of an epsilon: "count within +-5 at 95%". Veil
@@ -44,6 +45,13 @@ function targetAggregate(q: CheckedQuery, target: AccuracyRequest) {
       `"${target.aggregate}" is not an aggregate of this query; name one of: ${names}`,
     );
   }
+  if (agg.fn === 'median' || agg.fn === 'p90') {
+    throw invalid(
+      ['aggregate'],
+      'an accuracy target applies to count, count_units or sum; ' +
+        `"${agg.alias}" is a quantile, released on a fixed grid`,
+    );
+  }
   if (agg.fn === 'avg') {
     throw invalid(
       ['aggregate'],
@@ -57,7 +65,8 @@ function targetAggregate(q: CheckedQuery, target: AccuracyRequest) {
 /**
  * The checked query with the epsilon that reaches the target: the smallest
  * multiple of 1e-6 whose half-width at the target's confidence is at most
- * the target. Refuses with VEIL_QUERY_ACCURACY_UNREACHABLE when even the
+ * the target, and never below MIN_EPSILON (a loose target must not buy
+ * the near-free queries an explicit epsilon cannot). Refuses with VEIL_QUERY_ACCURACY_UNREACHABLE when even the
  * policy's maximum epsilon cannot reach it, naming what that maximum gives.
  */
 export function applyAccuracy(q: CheckedQuery, target: AccuracyRequest): CheckedQuery {
@@ -80,7 +89,7 @@ export function applyAccuracy(q: CheckedQuery, target: AccuracyRequest): Checked
     if (halfWidthAt(q, alias, target.confidence, mid) <= target.halfWidth) hi = mid;
     else lo = mid;
   }
-  return { ...q, epsilon: Number((hi * STEP).toFixed(6)) };
+  return { ...q, epsilon: Math.max(MIN_EPSILON, Number((hi * STEP).toFixed(6))) };
 }
 
 /**

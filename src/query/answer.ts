@@ -11,6 +11,7 @@ import type { RandomSource } from '../privacy/random.js';
 import { release } from '../privacy/release.js';
 import type { NoiseInfo, PublicKeyList, ReleasedRow, TrueGroup } from '../privacy/types.js';
 import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
+import { attachHistogram, histogramStatement, quantileMeasures } from '../rewrite/histogram.js';
 import { recordAnswered, runInEnclave } from '../telemetry/query-stages.js';
 import { inSpan } from '../telemetry/tracing.js';
 import { otherKeyOf, type CheckedQuery } from './checked.js';
@@ -56,8 +57,12 @@ export interface QueryAnswer {
     epsilon: number;
     delta: number;
     remaining: { epsilon: number; delta: number };
+    /**
+     * Groups in the answer before orderBy/limit. The number suppressed is
+     * deliberately absent: with the released count it would tell the buyer
+     * how many groups exist, without noise (only auditors see it).
+     */
     groupsReleased: number;
-    groupsSuppressed: number;
   };
   noise: Record<string, NoiseInfo>;
   /** Each cell's 95% interval half-width (src/privacy/accuracy.ts). */
@@ -101,19 +106,23 @@ export async function answerQuery(
   const stmt = await inSpan('veil.rewrite', { 'veil.groupby.size': q.groupBy.length }, () =>
     rewrite(q, { units: plan.mechanisms.some((m) => m.quantity === 'units') }),
   );
+  const histograms = quantileMeasures(q).map((m) => histogramStatement(q, m));
   const auditBase = {
     requestId: origin.requestId,
     role: origin.principal.role,
     route: origin.route,
     method: origin.method,
     query: origin.text,
-    rewrittenSql: stmt.sql,
+    rewrittenSql: [stmt, ...histograms].map((s) => s.sql).join(';\n'),
     policyVersion: policy.version,
   };
   let result;
   let stored: StoredAnswer;
   try {
     const groups = toTrueGroups(await runInEnclave(ctx.enclave, q.dataset, stmt), stmt);
+    for (const h of histograms) {
+      attachHistogram(groups, h, await runInEnclave(ctx.enclave, q.dataset, h));
+    }
     const publicKeys = plan.selection && !plan.selection.onlyOther
       ? q.groupBy.map(() => undefined)
       : q.groupBy.map((g) => releasedKeys(q, g));
@@ -184,7 +193,6 @@ export async function answerQuery(
         delta: Math.max(0, limits.buyer.delta - spent.delta),
       },
       groupsReleased: result.released,
-      groupsSuppressed: result.suppressed,
     },
     noise: shaped.noise,
     intervals: shaped.intervals,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../audit/chain.js';
+import { canonicalJson } from '../shared/canonical-json.js';
 import type { CheckedAggregate, CheckedFilter, CheckedGroup, CheckedQuery } from './checked.js';
 
 /**

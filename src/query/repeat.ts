@@ -251,7 +251,6 @@ export async function serveStored(
       delta: 0,
       remaining,
       groupsReleased: stored.groupsReleased,
-      groupsSuppressed: stored.groupsSuppressed,
     },
     noise: shaped.noise,
     intervals: shaped.intervals,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const key = z.union([z.string().max(200), z.number().finite()]).transform((v) => String(v));
 
-export const aggregateFns = ['count', 'count_units', 'sum', 'avg'] as const;
+export const aggregateFns = ['count', 'count_units', 'sum', 'avg', 'median', 'p90'] as const;
 export type AggregateFn = (typeof aggregateFns)[number];
 
 export const filterOps = ['eq', 'in', 'between', 'lt', 'lte', 'gt', 'gte'] as const;

@@ -37,20 +37,11 @@ export interface RewriteOptions {
  */
 export function rewrite(q: CheckedQuery, opts: RewriteOptions = { units: true }): EnclaveStatement {
   const measures = [...new Set(q.aggregates.flatMap((a) => (a.measure ? [a.measure] : [])))];
-  let query = duckdbCompiler
-    .selectFrom(q.dataset)
-    .where('row_rank', '<=', q.policy.contribution.maxContributions);
-  for (const f of q.filters) query = query.where((eb) => filterExpr(eb, f));
-  for (const g of q.groupBy) {
-    if (g.nulls === 'drop') query = query.where(g.column, 'is not', null);
-  }
+  const query = keptRows(q);
   const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
   const grid = measures.flatMap((m, i) => {
     const { lower, upper, granularity } = q.policy.measures[m]!;
-    // DuckDB orders NaN above every number, so greatest/least would turn NaN
-    // (and ±inf) into a bound: non-finite values become NULL before clamping.
-    const finite = sql`(case when isfinite(${sql.ref(m)}) then ${sql.ref(m)} end)`;
-    const clamped = sql`least(greatest(${finite}, ${lower}), ${upper})`;
+    const { finite, clamped } = clampedValue(m, lower, upper);
     return [
       sql<bigint>`cast(sum(round(${clamped} / ${granularity})) as bigint)`.as(`s${i}`),
       sql<bigint>`count(${finite})`.as(`n${i}`),
@@ -68,12 +59,38 @@ export function rewrite(q: CheckedQuery, opts: RewriteOptions = { units: true })
 }
 
 /**
+ * The rows a query aggregates: each unit's first `maxContributions` rows by
+ * the rank fixed at ingest, the filters, and no NULL key where the policy
+ * drops them. Every enclave statement of a query starts from these rows.
+ */
+export function keptRows(q: CheckedQuery) {
+  let query = duckdbCompiler
+    .selectFrom(q.dataset)
+    .where('row_rank', '<=', q.policy.contribution.maxContributions);
+  for (const f of q.filters) query = query.where((eb) => filterExpr(eb, f));
+  for (const g of q.groupBy) {
+    if (g.nulls === 'drop') query = query.where(g.column, 'is not', null);
+  }
+  return query;
+}
+
+/**
+ * A measure's value as summed: NULL unless finite, then clamped. DuckDB
+ * orders NaN above every number, so greatest/least would turn NaN (and
+ * ±inf) into a bound: non-finite values become NULL before clamping.
+ */
+export function clampedValue(measure: string, lower: number, upper: number) {
+  const finite = sql`(case when isfinite(${sql.ref(measure)}) then ${sql.ref(measure)} end)`;
+  return { finite, clamped: sql`least(greatest(${finite}, ${lower}), ${upper})` };
+}
+
+/**
  * A grouped column's key. With a policy "other" label, every non-NULL key
  * outside the public list becomes that label inside the enclave, so the
  * "other" row's distinct units are counted exactly (a unit in two unlisted
  * keys counts once), as the release threshold needs.
  */
-function keyExpr(g: CheckedGroup) {
+export function keyExpr(g: CheckedGroup) {
   const other = otherKeyOf(g);
   if (other === undefined) return sql.ref(g.column);
   const key = sql`cast(${sql.ref(g.column)} as varchar)`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import t from 'tap';
-import { canonicalJson } from '../../src/audit/chain.js';
+import { canonicalJson } from '../../src/shared/canonical-json.js';
 import type { AuditEntryInput } from '../../src/audit/entry.js';
 import { VeilError } from '../../src/errors/registry.js';
 import { LEDGER_FILE } from '../../src/ledger/sqlite.js';

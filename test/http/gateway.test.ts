@@ -485,3 +485,78 @@ t.test('names of built-in object properties are refused, not looked up', async (
     'a buyer named "constructor" gets the default budget',
   );
 });
+
+t.test('buyers never learn how many groups were suppressed', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const buyer = g.token('buyer', 'curious');
+  const probe = (zip: string) =>
+    g.call('/v1/query', {
+      token: buyer,
+      body: {
+        sql: `SELECT zip, COUNT(*) FROM nyc311_street_flooding WHERE day(created) = '2023-02-14' AND zip = '${zip}' GROUP BY 1`,
+      },
+    });
+  const one = await probe('11235');
+  const none = await probe('11234');
+  t.same(one.json.rows, [], 'a one-household group is not released');
+  t.same(Object.keys(one.json.privacy).sort(), Object.keys(none.json.privacy).sort());
+  t.equal(one.json.privacy.groupsSuppressed, undefined, 'no suppressed count in the answer');
+  t.equal(one.json.privacy.groupsReleased, none.json.privacy.groupsReleased);
+  const mine = await g.call('/v1/audit/mine', { token: buyer });
+  t.equal(mine.status, 200);
+  t.ok(mine.json.entries.length >= 2);
+  t.ok(
+    mine.json.entries.every((e: object) => !('groupsSuppressed' in e)),
+    'nor in the buyer view of the audit log',
+  );
+  const audit = await g.call(
+    '/v1/audit/entries?buyer=curious&outcome=answered&dataset=nyc311_street_flooding',
+    {
+      token: g.token('auditor'),
+    },
+  );
+  t.same(
+    audit.json.entries.map((e: { groupsSuppressed: number }) => e.groupsSuppressed),
+    [1, 0],
+    'auditors see it',
+  );
+});
+
+t.test('a loose accuracy target cannot buy a query below the minimum epsilon', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const r = await g.call('/v1/query', {
+    token: g.token('buyer'),
+    body: {
+      dataset: nyc,
+      groupBy: ['borough'],
+      aggregates: [{ fn: 'count' }],
+      accuracy: { aggregate: 'count', halfWidth: 1e300 },
+    },
+  });
+  t.equal(r.status, 200);
+  t.equal(r.json.privacy.epsilon, 0.001);
+});
+
+t.test('bodies must be JSON, and organisations are trimmed ids', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const body = JSON.stringify({
+    dataset: nyc,
+    groupBy: ['borough'],
+    aggregates: [{ fn: 'count' }],
+  });
+  const text = await g.call('/v1/query', {
+    token: g.token('buyer'),
+    raw: body,
+    headers: { 'content-type': 'text/plain' },
+  });
+  t.equal(text.status, 415);
+  t.equal(text.json.error.code, 'VEIL_BODY_UNSUPPORTED_TYPE');
+  for (const sub of ['   ', 'acme ', ' acme', 'ac\u0000me']) {
+    const r = await g.call('/v1/budget', { token: g.token('buyer', sub) });
+    t.equal(r.json?.error?.code, 'VEIL_AUTH_CLAIMS', JSON.stringify(sub));
+  }
+  t.equal((await g.call('/v1/budget', { token: g.token('buyer', 'Acme Re, Ltd.') })).status, 200);
+});

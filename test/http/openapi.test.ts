@@ -36,7 +36,8 @@ t.test('the OpenAPI document is valid, complete, and its examples work', async (
   ]);
   t.equal(doc.paths['/health'].get.security.length, 0, '/health needs no token');
   const answer = query.responses['200'].content['application/json'].schema;
-  t.ok(answer.properties.privacy.properties.groupsSuppressed, 'answer schema from zod');
+  t.ok(answer.properties.privacy.properties.groupsReleased, 'answer schema from zod');
+  t.notOk(answer.properties.privacy.properties.groupsSuppressed, 'no suppressed count for buyers');
 
   const token = g.token('buyer', 'docs-reader');
   const examples = query.requestBody.content['application/json'].examples;

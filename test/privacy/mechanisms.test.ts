@@ -41,6 +41,15 @@ t.test('charged epsilon is the sum of the shares of the mechanisms that run', as
       false,
       1 / 3,
     ),
+    input(
+      [
+        { fn: 'median', alias: 'med', measure: 'h', bounds: hours },
+        { fn: 'p90', alias: 'top', measure: 'h', bounds: hours },
+        { fn: 'avg', alias: 'a', measure: 'h', bounds: hours },
+      ],
+      true,
+      0.9,
+    ),
   ];
   for (const c of cases) {
     const plan = planQuery(c);

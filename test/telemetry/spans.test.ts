@@ -54,6 +54,16 @@ t.test('a trace per request, a span per stage, no data values', async (t) => {
   });
   t.equal(refused.status, 400);
 
+  const audit = await g.call('/v1/audit/entries?outcome=answered&buyer=acme-insurer', {
+    token: g.token('auditor'),
+  });
+  const suppressedOf = (queryId: string) =>
+    audit.json.entries.find((e: { queryId: string }) => e.queryId === queryId).groupsSuppressed;
+  const sqlSuppressed = suppressedOf(sqlAnswer.json.queryId);
+  const jsonSuppressed = suppressedOf(jsonAnswer.json.queryId);
+  t.ok(sqlSuppressed > 0, 'the audit log, not the answer, says how many groups were suppressed');
+  t.equal(jsonAnswer.json.privacy.groupsSuppressed, undefined, 'buyers never see it');
+
   const spans = exporter.getFinishedSpans();
   const roots = spans.filter((s) => s.name === 'POST /v1/query');
   t.equal(roots.length, 3, 'one request span per request');
@@ -87,7 +97,7 @@ t.test('a trace per request, a span per stage, no data values', async (t) => {
   t.equal(budget.attributes['veil.epsilon'], 1);
   const release = jsonTrace.find((s) => s.name === 'veil.release')!;
   t.equal(release.attributes['veil.groups.released'], jsonAnswer.json.privacy.groupsReleased);
-  t.equal(release.attributes['veil.groups.suppressed'], jsonAnswer.json.privacy.groupsSuppressed);
+  t.equal(release.attributes['veil.groups.suppressed'], jsonSuppressed);
 
   const refusedRoot = roots[2]!;
   t.equal(refusedRoot.attributes['veil.error.code'], 'VEIL_QUERY_IDENTIFIER');
@@ -136,6 +146,6 @@ t.test('a trace per request, a span per stage, no data values', async (t) => {
   const suppressed = metricPoints(resourceMetrics, 'veil.groups.suppressed');
   t.equal(
     suppressed[0]?.value,
-    sqlAnswer.json.privacy.groupsSuppressed + jsonAnswer.json.privacy.groupsSuppressed,
+    sqlSuppressed + jsonSuppressed,
   );
 });

@@ -142,7 +142,8 @@ function measureAggregate(scope: Scope, n: Node, arg: Node, fn: string): Aggrega
       `${fn.toUpperCase()}(DISTINCT ...) is not supported; drop DISTINCT`,
     );
   }
-  return { fn: fn === 'sum' ? 'sum' : 'avg', column: scope.column(arg) };
+  const name = fn === 'sum' || fn === 'median' ? fn : 'avg';
+  return { fn: name, column: scope.column(arg) };
 }
 
 function badAggregate(scope: Scope, at: Node, message: string) {

@@ -7,7 +7,13 @@
 export const levelFunctions: readonly string[] = ['year', 'quarter', 'month', 'week', 'day'];
 
 /** Aggregates as DuckDB's parser names them (COUNT(*) is `count_star`). */
-export const aggregateFunctions: readonly string[] = ['count_star', 'count', 'sum', 'avg'];
+export const aggregateFunctions: readonly string[] = [
+  'count_star',
+  'count',
+  'sum',
+  'avg',
+  'median',
+];
 
 /** Every function a query may call. */
 export const allowedFunctions: ReadonlySet<string> = new Set([

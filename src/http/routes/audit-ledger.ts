@@ -70,7 +70,8 @@ export function auditLedgerRoutes(app: FastifyInstance, ctx: GatewayContext): vo
   app.get('/v1/audit/mine', { onRequest: requireRole('buyer') }, async (req) => {
     const q = parseQuery(mineQuery, req.query);
     const who = principalOf(req);
-    return ctx.store.audit.list({ buyer: who.sub, limit: q.limit, afterSeq: q.after });
+    const page = await ctx.store.audit.list({ buyer: who.sub, limit: q.limit, afterSeq: q.after });
+    return { ...page, entries: page.entries.map(({ groupsSuppressed: _hidden, ...own }) => own) };
   });
 }
 

@@ -5,6 +5,7 @@ import type { BudgetAmount } from '../../ledger/limits.js';
 import { periodKey } from '../../ledger/period.js';
 import { appendEntry } from '../../audit/log.js';
 import { atomically } from '../../ledger/transaction.js';
+import { putGrant } from '../../ledger/charges.js';
 import { budgetLimits } from '../../query/answer.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -59,15 +60,7 @@ async function apply(
     ...change.limit,
   };
   await atomically(db, async (trx) => {
-    await trx
-      .insertInto('budget_grants')
-      .values(grant)
-      .onConflict((oc) =>
-        oc
-          .columns(['buyer', 'dataset', 'period'])
-          .doUpdateSet({ epsilon: grant.epsilon, delta: grant.delta }),
-      )
-      .execute();
+    await putGrant(trx, grant);
     await appendEntry(
       trx,
       {

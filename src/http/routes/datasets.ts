@@ -66,7 +66,7 @@ async function describe(ctx: GatewayContext, p: LoadedPolicy, who: Principal) {
       upper: m.upper,
       granularity: m.granularity,
     })),
-    aggregates: ['count', 'count_units', 'sum', 'avg'],
+    aggregates: ['count', 'count_units', 'sum', 'avg', 'median', 'p90'],
     k: p.k,
     maxContributions: p.contribution.maxContributions,
     epsilon: { default: p.epsilon.default, max: p.epsilon.max },
