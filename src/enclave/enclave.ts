@@ -73,9 +73,13 @@ export class Enclave {
     const conn = await this.acquire();
     this.statementsRun++;
     let timedOut = false;
+    let again: NodeJS.Timeout | undefined;
+    // An interrupt that lands before DuckDB starts the statement is lost, so
+    // once past the limit it is repeated until the statement gives up.
     const timer = setTimeout(() => {
       timedOut = true;
       conn.interrupt();
+      again = setInterval(() => conn.interrupt(), 25);
     }, this.timeoutMs);
     try {
       const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
@@ -87,6 +91,7 @@ export class Enclave {
       });
     } finally {
       clearTimeout(timer);
+      clearInterval(again);
       this.releaseConnection(conn);
     }
   }
