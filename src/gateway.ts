@@ -37,14 +37,26 @@ export interface StartOptions {
  * the bundled data when the enclave is missing, open the enclave read-only
  * and the ledger, release reservations a crash left open, then listen.
  */
-export async function startGateway(config: Config, opts: StartOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: Config,
+  opts: StartOptions = {},
+): Promise<RunningGateway> {
   const logger = createLogger(config.logLevel, opts.logStream);
   const policies = loadPolicies(config.policyDir);
   mkdirSync(config.dataDir, { recursive: true });
   if (!enclaveExists(config.dataDir)) {
     logger.info({ event: 'ingest_start' }, 'no enclave yet: ingesting the bundled datasets');
     for (const r of await ingestAll(config.dataDir)) {
-      logger.info({ event: 'ingest_done', dataset: r.dataset, rowsRead: r.rowsRead, rowsKept: r.rowsKept, rowsRejected: r.rowsRejected }, 'ingested');
+      logger.info(
+        {
+          event: 'ingest_done',
+          dataset: r.dataset,
+          rowsRead: r.rowsRead,
+          rowsKept: r.rowsKept,
+          rowsRejected: r.rowsRejected,
+        },
+        'ingested',
+      );
     }
   }
   const enclave = await Enclave.open({
@@ -55,7 +67,11 @@ export async function startGateway(config: Config, opts: StartOptions = {}): Pro
   });
   const store = await openStore(config.dataDir, { logger });
   const recovered = await store.recoverReservations();
-  if (recovered.length) logger.warn({ event: 'reservations_recovered', count: recovered.length }, 'released reservations left by a crash');
+  if (recovered.length)
+    logger.warn(
+      { event: 'reservations_recovered', count: recovered.length },
+      'released reservations left by a crash',
+    );
   const registry = await PolicyRegistry.open(store.db, policies);
   const auditKeys = loadAuditKeys(config.dataDir);
   await checkpoint(store.db, auditKeys, new Date().toISOString());

@@ -8,7 +8,8 @@ const datasetIds = ['nyc311_street_flooding', 'gulou_flooding'] as const;
 
 /** `veil ingest`: loads one or both datasets and prints what was read, kept and rejected. */
 export async function ingestCommand(config: Config, o: { dataset?: string; source?: string }) {
-  if (o.source && !o.dataset) throw new Error('--source needs --dataset to say which dataset it feeds');
+  if (o.source && !o.dataset)
+    throw new Error('--source needs --dataset to say which dataset it feeds');
   if (o.dataset && !(datasetIds as readonly string[]).includes(o.dataset)) {
     throw new Error(`--dataset must be one of ${datasetIds.join(', ')}`);
   }
@@ -39,7 +40,9 @@ export function formatReports(reports: IngestReport[]): string {
     reports.map((r) => [r.dataset, r.rowsRead, r.rowsKept, r.rowsRejected, r.dataVersion]),
   );
   const reasons = reports.flatMap((r) => r.rejections.map((x) => [r.dataset, x.reason, x.rows]));
-  const rejected = reasons.length ? formatTable(['dataset', 'rejected because', 'rows'], reasons) : '';
+  const rejected = reasons.length
+    ? formatTable(['dataset', 'rejected because', 'rows'], reasons)
+    : '';
   return `${counts}\n${rejected ? `${rejected}\n` : ''}`;
 }
 

@@ -15,7 +15,8 @@ import { tokenCommand } from './token.js';
 export function intOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a whole number`);
     return n;
   };
 }
@@ -40,7 +41,9 @@ program
 
 program
   .command('generate')
-  .description('write synthetic gulou_flooding hotline records as CSV (deterministic from the seed)')
+  .description(
+    'write synthetic gulou_flooding hotline records as CSV (deterministic from the seed)',
+  )
   .requiredOption('--out <csv>', 'file to write')
   .option('--rows <n>', 'number of rows', intOption('--rows'), 1593)
   .option('--seed <n>', 'seed', intOption('--seed'), 12345)

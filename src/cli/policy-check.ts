@@ -24,7 +24,7 @@ function policyFiles(paths: string[]): string[] {
   );
 }
 
-/** Validates each file as the gateway would at start, collecting every problem instead of stopping. */
+/** Validates each file as the gateway would at start, collecting every problem. */
 export function checkPolicyFiles(paths: string[]): PolicyVerdict[] {
   const seen = new Map<string, string>();
   return policyFiles(paths).map((file) => {

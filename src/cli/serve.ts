@@ -3,7 +3,7 @@ import { startGateway } from '../gateway.js';
 import { mintToken } from '../http/tokens.js';
 import { startTelemetry } from '../telemetry/sdk.js';
 
-/** `veil serve`: start, print the development banner if the secret was generated, stop on signals. */
+/** `veil serve`: start, print the dev banner when the secret was generated, stop on signals. */
 export async function serveCommand(config: Config): Promise<void> {
   const telemetry = startTelemetry(process.env);
   const gw = await startGateway(config);

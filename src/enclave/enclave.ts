@@ -86,9 +86,13 @@ export class Enclave {
       return reader.getRowsJS() as unknown[][];
     } catch (err) {
       if (timedOut) throw timeoutError(this.timeoutMs);
-      throw new VeilError('VEIL_ENCLAVE_FAILED', 'the enclave could not run the query; nothing was charged', {
-        cause: (err as Error).name,
-      });
+      throw new VeilError(
+        'VEIL_ENCLAVE_FAILED',
+        'the enclave could not run the query; nothing was charged',
+        {
+          cause: (err as Error).name,
+        },
+      );
     } finally {
       clearTimeout(timer);
       clearInterval(again);

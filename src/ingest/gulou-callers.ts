@@ -28,7 +28,13 @@ export const communityList = gulouStreetOffices.flatMap((office, officeIndex) =>
 );
 
 /** Street offices by the Yangtze or the Qinhuai's outlets flood more often. */
-const lowLyingOffices = new Set(['江东街道', '凤凰街道', '宝塔桥街道', '小市街道', '阅江楼街道']);
+const lowLyingOffices = new Set([
+  '江东街道',
+  '凤凰街道',
+  '宝塔桥街道',
+  '小市街道',
+  '阅江楼街道',
+]);
 
 /** The size of the pool and how likely each community is to be a caller's home. */
 export interface CallerPool {

@@ -23,7 +23,8 @@ export function checkQuery(
   if (!policy) {
     throw new VeilError(
       'VEIL_QUERY_UNKNOWN_DATASET',
-      `dataset "${req.dataset}" does not exist; GET /v1/datasets lists the ids: ${[...policies.keys()].join(', ')}`,
+      `dataset "${req.dataset}" does not exist; GET /v1/datasets lists the ids: ` +
+        [...policies.keys()].join(', '),
       { path: ['dataset'] },
     );
   }
@@ -36,7 +37,8 @@ export function checkQuery(
   if (epsilon > policy.epsilon.max) {
     throw new VeilError(
       'VEIL_QUERY_EPSILON',
-      `epsilon ${epsilon} is above this dataset's maximum per query, ${policy.epsilon.max}; ask for at most ${policy.epsilon.max}`,
+      `epsilon ${epsilon} is above this dataset's maximum per query, ${policy.epsilon.max}; ` +
+        `ask for at most ${policy.epsilon.max}`,
       { path: ['epsilon'] },
     );
   }
@@ -47,7 +49,8 @@ export function checkQuery(
     if (!outputs.has(o.column)) {
       throw new VeilError(
         'VEIL_QUERY_UNKNOWN_COLUMN',
-        `orderBy "${o.column}" is not an output column; order by one of: ${[...outputs].join(', ')}`,
+        `orderBy "${o.column}" is not an output column; order by one of: ` +
+          [...outputs].join(', '),
         { path: ['orderBy', i, 'column'] },
       );
     }
@@ -83,7 +86,8 @@ function resolveDimension(policy: LoadedPolicy, entry: string, path: (string | n
   if (!dim.levels.includes(lvl)) {
     throw new VeilError(
       'VEIL_QUERY_LEVEL_NOT_ALLOWED',
-      `level "${lvl}" of "${dimension}" is not allowed by the policy; use one of: ${dim.levels.join(', ')}`,
+      `level "${lvl}" of "${dimension}" is not allowed by the policy; use one of: ` +
+        dim.levels.join(', '),
       { path },
     );
   }
@@ -100,7 +104,8 @@ function refuseColumn(
   if (own(policy.columns, name) === 'identifier') {
     throw new VeilError(
       'VEIL_QUERY_IDENTIFIER',
-      `"${name}" is an identifier and never leaves the enclave; use a dimension such as ${Object.keys(policy.dimensions).slice(0, 3).join(', ')}`,
+      `"${name}" is an identifier and never leaves the enclave; use a dimension such as ` +
+        Object.keys(policy.dimensions).slice(0, 3).join(', '),
       { path },
     );
   }
@@ -213,7 +218,11 @@ function checkNames(groups: CheckedGroup[], aggs: CheckedAggregate[]): void {
   ];
   for (const { n, path } of all) {
     if (n === '__proto__')
-      throw new VeilError('VEIL_QUERY_INVALID', 'the output name "__proto__" is reserved; pick another "as"', { path });
+      throw new VeilError(
+        'VEIL_QUERY_INVALID',
+        'the output name "__proto__" is reserved; pick another "as"',
+        { path },
+      );
     if (seen.has(n))
       throw new VeilError(
         'VEIL_QUERY_DUPLICATE_NAME',
@@ -254,7 +263,8 @@ function checkGroupCount(policy: LoadedPolicy, groups: CheckedGroup[]): void {
   if (cells > policy.maxGroups) {
     throw new VeilError(
       'VEIL_QUERY_TOO_MANY_GROUPS',
-      `grouping by ${groups.map((g) => g.label).join(', ')} gives ${cells} public cells, above the limit ${policy.maxGroups}; group by fewer or coarser keys or add a filter`,
+      `grouping by ${groups.map((g) => g.label).join(', ')} gives ${cells} public cells, ` +
+        `above the limit ${policy.maxGroups}; group by fewer or coarser keys or add a filter`,
       { path: ['groupBy'] },
     );
   }

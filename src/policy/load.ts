@@ -8,7 +8,7 @@ import { policySchema, type Policy } from './schema.js';
 
 /** A validated policy with its public key ranges expanded and a content version. */
 export interface LoadedPolicy extends Policy {
-  /** `<sha256 prefix>` of the canonical policy: answers name it so a buyer knows the rules applied. */
+  /** `<sha256 prefix>` of the canonical policy: answers name it, so a buyer knows the rules. */
   version: string;
   /** Public keys per dimension and level, ranges expanded to lists. */
   publicKeyLists: Record<string, Record<string, string[]>>;
@@ -40,7 +40,10 @@ export function validatePolicy(raw: unknown, source: string): LoadedPolicy {
     for (const [level, keys] of Object.entries(d.publicKeys ?? {})) {
       const list = Array.isArray(keys) ? keys : expandRange(level, keys.from, keys.to);
       if (list === undefined) {
-        problems.push(`dimensions.${dim}.publicKeys.${level}: a range is supported for day, month and year levels only, with from <= to`);
+        problems.push(
+          `dimensions.${dim}.publicKeys.${level}: a range is supported for day, month and ` +
+            'year levels only, with from <= to',
+        );
         continue;
       }
       (publicKeyLists[dim] ??= {})[level] = list;
@@ -54,7 +57,9 @@ export function validatePolicy(raw: unknown, source: string): LoadedPolicy {
 /** Reads and validates every `*.yaml` in a folder, keyed by dataset id. */
 export function loadPolicies(dir: string): Map<string, LoadedPolicy> {
   const out = new Map<string, LoadedPolicy>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort()) {
     const path = join(dir, file);
     let raw: unknown;
     try {
@@ -63,23 +68,37 @@ export function loadPolicies(dir: string): Map<string, LoadedPolicy> {
       throw new PolicyFileError(path, [`not valid YAML: ${(err as Error).message}`]);
     }
     const policy = validatePolicy(raw, path);
-    if (out.has(policy.dataset)) throw new PolicyFileError(path, [`dataset: "${policy.dataset}" is defined twice`]);
+    if (out.has(policy.dataset))
+      throw new PolicyFileError(path, [`dataset: "${policy.dataset}" is defined twice`]);
     out.set(policy.dataset, policy);
   }
   return out;
 }
 
-
 const formats: Record<string, { re: RegExp; step: (d: Date) => void; fmt: (d: Date) => string }> = {
-  year: { re: /^\d{4}$/, step: (d) => d.setUTCFullYear(d.getUTCFullYear() + 1), fmt: (d) => d.toISOString().slice(0, 4) },
-  month: { re: /^\d{4}-\d{2}$/, step: (d) => d.setUTCMonth(d.getUTCMonth() + 1), fmt: (d) => d.toISOString().slice(0, 7) },
-  day: { re: /^\d{4}-\d{2}-\d{2}$/, step: (d) => d.setUTCDate(d.getUTCDate() + 1), fmt: (d) => d.toISOString().slice(0, 10) },
+  year: {
+    re: /^\d{4}$/,
+    step: (d) => d.setUTCFullYear(d.getUTCFullYear() + 1),
+    fmt: (d) => d.toISOString().slice(0, 4),
+  },
+  month: {
+    re: /^\d{4}-\d{2}$/,
+    step: (d) => d.setUTCMonth(d.getUTCMonth() + 1),
+    fmt: (d) => d.toISOString().slice(0, 7),
+  },
+  day: {
+    re: /^\d{4}-\d{2}-\d{2}$/,
+    step: (d) => d.setUTCDate(d.getUTCDate() + 1),
+    fmt: (d) => d.toISOString().slice(0, 10),
+  },
 };
 
 function expandRange(level: string, from: string, to: string): string[] | undefined {
   const f = formats[level];
   if (!f || !f.re.test(from) || !f.re.test(to) || from > to) return undefined;
-  const d = new Date(`${from}${level === 'year' ? '-01-01' : level === 'month' ? '-01' : ''}T00:00:00Z`);
+  const d = new Date(
+    `${from}${level === 'year' ? '-01-01' : level === 'month' ? '-01' : ''}T00:00:00Z`,
+  );
   const out: string[] = [];
   while (f.fmt(d) <= to && out.length <= 10000) {
     out.push(f.fmt(d));

@@ -13,7 +13,9 @@ export const columnClass = z.enum(['identifier', 'quasi_identifier', 'sensitive'
 export type ColumnClass = z.infer<typeof columnClass>;
 
 /** A generalization level name, e.g. `day`, `month`, `community`. */
-const levelName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'a level is lower-case letters, digits and _');
+const levelName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'a level is lower-case letters, digits and _');
 
 /** Public keys: an explicit list, or an inclusive range of time keys at one level. */
 const publicKeys = z.union([
@@ -42,14 +44,26 @@ export const dimensionSchema = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.defaultLevel !== undefined && !d.levels.includes(d.defaultLevel)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultLevel'], message: `defaultLevel must be one of ${d.levels.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultLevel'],
+        message: `defaultLevel must be one of ${d.levels.join(', ')}`,
+      });
     }
     for (const [level, keys] of Object.entries(d.publicKeys ?? {})) {
       if (d.other !== undefined && Array.isArray(keys) && keys.includes(d.other)) {
-        ctx.addIssue({ code: 'custom', path: ['other'], message: `"${d.other}" is also a public key of level "${level}"; pick another label` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['other'],
+          message: `"${d.other}" is also a public key of level "${level}"; pick another label`,
+        });
       }
       if (!d.levels.includes(level)) {
-        ctx.addIssue({ code: 'custom', path: ['publicKeys', level], message: `public keys given for level "${level}", which is not in levels` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['publicKeys', level],
+          message: `public keys given for level "${level}", which is not in levels`,
+        });
       }
     }
   });
@@ -70,7 +84,9 @@ export const measureSchema = z
     path: ['granularity'],
   });
 
-const budgetAmount = z.object({ epsilon: finitePositive, delta: z.number().finite().min(0).lt(1) }).strict();
+const budgetAmount = z
+  .object({ epsilon: finitePositive, delta: z.number().finite().min(0).lt(1) })
+  .strict();
 
 export const policySchema = z
   .object({
@@ -80,7 +96,10 @@ export const policySchema = z
     source: z.string().min(1),
     period: z.string().min(1),
     /** Catalogue: a stable product code; derived from the dataset id when absent. */
-    registrationCode: z.string().regex(/^[A-Z0-9][A-Z0-9-]{2,39}$/).optional(),
+    registrationCode: z
+      .string()
+      .regex(/^[A-Z0-9][A-Z0-9-]{2,39}$/)
+      .optional(),
     /** Catalogue: the bureau that publishes the data. */
     bureau: z.string().min(1).optional(),
     /** Catalogue: example SQL queries a buyer can start from. */
@@ -100,10 +119,13 @@ export const policySchema = z
         maxContributions: z.number().int().min(1).max(100),
       })
       .strict(),
-    epsilon: z.object({ default: finitePositive, max: finitePositive }).strict().refine((e) => e.default <= e.max, {
-      message: 'default must not exceed max',
-      path: ['default'],
-    }),
+    epsilon: z
+      .object({ default: finitePositive, max: finitePositive })
+      .strict()
+      .refine((e) => e.default <= e.max, {
+        message: 'default must not exceed max',
+        path: ['default'],
+      }),
     /**
      * Noise of every mechanism: `laplace` (pure ε; the default when absent, so
      * existing policies keep their version) or `gaussian` (discrete Gaussian,
@@ -129,16 +151,29 @@ export const policySchema = z
       if (cls === undefined) {
         ctx.addIssue({ code: 'custom', path, message: `column "${name}" has no class in columns` });
       } else if (cls === 'identifier') {
-        ctx.addIssue({ code: 'custom', path, message: `column "${name}" is an identifier and can be neither dimension nor measure` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `column "${name}" is an identifier and can be neither dimension nor measure`,
+        });
       }
     };
     for (const name of Object.keys(p.dimensions)) check(name, ['dimensions', name]);
     for (const name of Object.keys(p.measures)) {
       check(name, ['measures', name]);
-      if (name in p.dimensions) ctx.addIssue({ code: 'custom', path: ['measures', name], message: `"${name}" is both a dimension and a measure` });
+      if (name in p.dimensions)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['measures', name],
+          message: `"${name}" is both a dimension and a measure`,
+        });
     }
     if (p.epsilon.max > p.budgets.perBuyer.epsilon) {
-      ctx.addIssue({ code: 'custom', path: ['epsilon', 'max'], message: 'max epsilon per query exceeds the per-buyer budget' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['epsilon', 'max'],
+        message: 'max epsilon per query exceeds the per-buyer budget',
+      });
     }
   });
 

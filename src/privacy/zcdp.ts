@@ -89,7 +89,7 @@ export function rhoFor(epsilon: number, delta: number): Rational {
   return rational(num, RHO_DENOMINATOR);
 }
 
-/** Bun and Steinke 2016's simpler conversion ε = ρ + 2√(ρ ln(1/δ)): for comparison in tests. */
+/** Bun and Steinke 2016's simpler conversion ε = ρ + 2√(ρ ln(1/δ)), for tests to compare. */
 export function bunSteinkeEpsilon(rho: number, delta: number): number {
   return rho + 2 * Math.sqrt(rho * Math.log(1 / delta));
 }

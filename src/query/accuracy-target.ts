@@ -66,8 +66,9 @@ function targetAggregate(q: CheckedQuery, target: AccuracyRequest) {
  * The checked query with the epsilon that reaches the target: the smallest
  * multiple of 1e-6 whose half-width at the target's confidence is at most
  * the target, and never below MIN_EPSILON (a loose target must not buy
- * the near-free queries an explicit epsilon cannot). Refuses with VEIL_QUERY_ACCURACY_UNREACHABLE when even the
- * policy's maximum epsilon cannot reach it, naming what that maximum gives.
+ * the near-free queries an explicit epsilon cannot). Refuses with
+ * VEIL_QUERY_ACCURACY_UNREACHABLE when even the policy's maximum epsilon
+ * cannot reach it, naming what that maximum gives.
  */
 export function applyAccuracy(q: CheckedQuery, target: AccuracyRequest): CheckedQuery {
   const { alias } = targetAggregate(q, target);

@@ -123,9 +123,10 @@ export async function answerQuery(
     for (const h of histograms) {
       attachHistogram(groups, h, await runInEnclave(ctx.enclave, q.dataset, h));
     }
-    const publicKeys = plan.selection && !plan.selection.onlyOther
-      ? q.groupBy.map(() => undefined)
-      : q.groupBy.map((g) => releasedKeys(q, g));
+    const publicKeys =
+      plan.selection && !plan.selection.onlyOther
+        ? q.groupBy.map(() => undefined)
+        : q.groupBy.map((g) => releasedKeys(q, g));
     const released = await inSpan('veil.release', { 'veil.groups.true': groups.length }, (s) => {
       const otherKeys = q.groupBy.map(otherKeyOf);
       const r = release({ plan, groups, publicKeys, otherKeys }, ctx.random);
@@ -243,7 +244,7 @@ function releasedKeys(q: CheckedQuery, g: CheckedQuery['groupBy'][number]): Publ
   return [...g.publicKeys, null];
 }
 
-/** The buyer's own limit (an explicit entry in the policy, else the default) and the dataset cap. */
+/** The buyer's own limit (the policy's entry for them, else the default) and the dataset cap. */
 export function budgetLimits(policy: LoadedPolicy, buyer: string) {
   return {
     buyer: Object.hasOwn(policy.budgets.buyers, buyer)

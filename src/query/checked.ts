@@ -53,11 +53,15 @@ export interface CheckedFilter {
 }
 
 /** Enclave column name of a dimension at a level. */
-export function dimensionColumn(dimension: string, level: string, levels: readonly string[]): string {
+export function dimensionColumn(
+  dimension: string,
+  level: string,
+  levels: readonly string[],
+): string {
   return levels.length === 1 ? dimension : `${dimension}_${level}`;
 }
 
-/** True when a key passes a filter; used to restrict public key lists the same way SQL restricts rows. */
+/** True when a key passes a filter: public key lists are restricted as SQL restricts rows. */
 export function keyPasses(filter: CheckedFilter, key: string): boolean {
   const [a, b] = filter.values as [string, string | undefined];
   switch (filter.op) {

@@ -16,7 +16,14 @@ export type FilterOp = (typeof filterOps)[number];
 const name = z.string().min(1).max(100);
 
 export const aggregateRequest = z
-  .object({ fn: z.enum(aggregateFns), column: name.optional(), as: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional() })
+  .object({
+    fn: z.enum(aggregateFns),
+    column: name.optional(),
+    as: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
+      .optional(),
+  })
   .strict();
 
 export const filterRequest = z

@@ -33,7 +33,8 @@ export function histogramStatement(q: CheckedQuery, measure: string): HistogramS
   const grid = quantileGrid(bounds);
   const { finite, clamped } = clampedValue(measure, bounds.lower, bounds.upper);
   const steps = sql`round((${clamped} - ${bounds.lower}) / ${bounds.granularity})`;
-  const bin = sql<bigint>`least(${grid.bins - 1}, cast(floor(${steps} / ${grid.stepsPerBin}) as bigint))`;
+  const binOf = sql<bigint>`cast(floor(${steps} / ${grid.stepsPerBin}) as bigint)`;
+  const bin = sql<bigint>`least(${grid.bins - 1}, ${binOf})`;
   const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
   const refs = [...q.groupBy.map((_g, i) => sql.ref(`k${i}`)), sql.ref('bin')];
   const compiled = keptRows(q)

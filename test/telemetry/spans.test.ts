@@ -144,8 +144,5 @@ t.test('a trace per request, a span per stage, no data values', async (t) => {
   const enclave = metricPoints(resourceMetrics, 'veil.enclave.duration');
   t.equal((enclave[0]?.value as { count: number }).count, 2, 'two enclave runs timed');
   const suppressed = metricPoints(resourceMetrics, 'veil.groups.suppressed');
-  t.equal(
-    suppressed[0]?.value,
-    sqlSuppressed + jsonSuppressed,
-  );
+  t.equal(suppressed[0]?.value, sqlSuppressed + jsonSuppressed);
 });
