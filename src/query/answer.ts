@@ -9,7 +9,13 @@ import type { LoadedPolicy } from '../policy/load.js';
 import { planQuery } from '../privacy/mechanisms.js';
 import type { RandomSource } from '../privacy/random.js';
 import { release } from '../privacy/release.js';
-import type { NoiseInfo, PublicKeyList, ReleasedRow, TrueGroup } from '../privacy/types.js';
+import type {
+  NoiseInfo,
+  PublicKeyList,
+  ReleaseResult,
+  ReleasedRow,
+  TrueGroup,
+} from '../privacy/types.js';
 import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
 import { attachHistogram, histogramStatement, quantileMeasures } from '../rewrite/histogram.js';
 import { recordAnswered, runInEnclave } from '../telemetry/query-stages.js';
@@ -134,7 +140,7 @@ export async function answerQuery(
         'veil.groups.released': r.released,
         'veil.groups.suppressed': r.suppressed,
       });
-      return r;
+      return capRows(r, policy.maxGroups);
     });
     result = released;
     stored = toStored(q, plan, released, {
@@ -198,6 +204,16 @@ export async function answerQuery(
     noise: shaped.noise,
     intervals: shaped.intervals,
   };
+}
+
+/**
+ * At most `maxGroups` rows leave in one answer. The cut is made after noise
+ * and thresholding, so which rows remain depends only on released values
+ * (post-processing); `released` keeps the count before the cut, which tells
+ * the buyer the answer was cut and is itself a function of noisy values.
+ */
+function capRows(r: ReleaseResult, maxGroups: number): ReleaseResult {
+  return r.rows.length <= maxGroups ? r : { ...r, rows: r.rows.slice(0, maxGroups) };
 }
 
 /** The privacy plan of a checked query under its policy; the quote route prices the same plan. */

@@ -560,3 +560,26 @@ t.test('bodies must be JSON, and organisations are trimmed ids', async (t) => {
   }
   t.equal((await g.call('/v1/budget', { token: g.token('buyer', 'Acme Re, Ltd.') })).status, 200);
 });
+
+t.test('an answer carries at most maxGroups rows, cut after noise', async (t) => {
+  const dir = policyDir((_ds, p) => {
+    p.maxGroups = 10;
+    p.epsilon = { default: 50, max: 50 };
+    p.delta = 1e-3;
+    p.budgets.perBuyer = { epsilon: 1000, delta: 0.5 };
+    p.budgets.dataset = { epsilon: 1000, delta: 0.9 };
+  });
+  const g = await startTestGateway({ VEIL_POLICY_DIR: dir });
+  t.teardown(() => g.close());
+  const r = await g.call('/v1/query', {
+    token: g.token('buyer'),
+    body: { dataset: nyc, groupBy: ['zip'], aggregates: [{ fn: 'count_units' }] },
+  });
+  t.equal(r.status, 200);
+  t.equal(r.json.rows.length, 10, 'cut to maxGroups');
+  t.ok(
+    r.json.privacy.groupsReleased > 10,
+    `the count before the cut says so (${r.json.privacy.groupsReleased})`,
+  );
+  t.equal(r.json.privacy.epsilon, 50, 'charged as usual: the noise was drawn');
+});
