@@ -32,6 +32,16 @@ export interface PrivacyLossFilter {
 
 type Sums = { buyer: string; dataset: string; period: string; e: number; d: number; n: number };
 
+/** The filter's set fields as (column, value) pairs; both sources name them alike. */
+function scopeOf(f: PrivacyLossFilter): ['buyer' | 'dataset' | 'period', string][] {
+  const pairs: ['buyer' | 'dataset' | 'period', string | undefined][] = [
+    ['buyer', f.buyer],
+    ['dataset', f.dataset],
+    ['period', f.period],
+  ];
+  return pairs.filter((p): p is ['buyer' | 'dataset' | 'period', string] => p[1] !== undefined);
+}
+
 async function fromLog(db: Db, f: PrivacyLossFilter): Promise<Sums[]> {
   let q = db
     .selectFrom('audit_entries')
@@ -46,9 +56,7 @@ async function fromLog(db: Db, f: PrivacyLossFilter): Promise<Sums[]> {
     .where('outcome', '=', 'answered')
     .where('query_id', 'is not', null)
     .where((eb) => eb.or([eb('epsilon', '>', 0), eb('delta', '>', 0)]));
-  if (f.buyer !== undefined) q = q.where('buyer', '=', f.buyer);
-  if (f.dataset !== undefined) q = q.where('dataset', '=', f.dataset);
-  if (f.period !== undefined) q = q.where('period', '=', f.period);
+  for (const [column, value] of scopeOf(f)) q = q.where(column, '=', value);
   const rows = await q.groupBy(['buyer', 'dataset', 'period']).execute();
   return rows.map((r) => ({
     ...r,
@@ -71,9 +79,7 @@ async function fromLedger(db: Db, f: PrivacyLossFilter): Promise<Sums[]> {
     ])
     .where('status', '=', 'charged')
     .where((eb) => eb.or([eb('epsilon', '>', 0), eb('delta', '>', 0)]));
-  if (f.buyer !== undefined) q = q.where('buyer', '=', f.buyer);
-  if (f.dataset !== undefined) q = q.where('dataset', '=', f.dataset);
-  if (f.period !== undefined) q = q.where('period', '=', f.period);
+  for (const [column, value] of scopeOf(f)) q = q.where(column, '=', value);
   return q.groupBy(['buyer', 'dataset', 'period']).execute();
 }
 
