@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VeilError } from '../errors/registry.js';
 import { hardenedDuckDbOptions } from '../frontend/sql/hardening.js';
+import { enclaveFile } from '../ingest/paths.js';
 
 /** Settings for the enclave's DuckDB instance; memory and threads bound what one query can take. */
 export interface EnclaveOptions {
@@ -45,7 +45,7 @@ export class Enclave {
 
   /** Opens `<dataDir>/enclave.duckdb`; it must have been ingested before. */
   static async open(opts: EnclaveOptions): Promise<Enclave> {
-    const path = enclavePath(opts.dataDir);
+    const path = enclaveFile(opts.dataDir);
     if (!existsSync(path)) throw new Error(`no enclave at ${path}; run \`veil ingest\` first`);
     const instance = await DuckDBInstance.create(path, {
       threads: String(opts.threads ?? 2),
@@ -127,11 +127,6 @@ export class Enclave {
     if (next) next(c);
     else this.idle.push(c);
   }
-}
-
-/** Where the enclave file lives inside the data directory. */
-export function enclavePath(dataDir: string): string {
-  return join(dataDir, 'enclave.duckdb');
 }
 
 /**
