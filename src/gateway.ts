@@ -72,7 +72,13 @@ export async function startGateway(
       { event: 'reservations_recovered', count: recovered.length },
       'released reservations left by a crash',
     );
-  const registry = await PolicyRegistry.open(store.db, policies);
+  const registry = await PolicyRegistry.open(store.db, policies, undefined, enclave.columns).catch(
+    async (err: unknown) => {
+      await store.close();
+      enclave.close();
+      throw err;
+    },
+  );
   const auditKeys = loadAuditKeys(config.dataDir);
   await checkpoint(store.db, auditKeys, new Date().toISOString());
   const jwtSecret = config.jwtSecret ?? randomBytes(32).toString('base64url');

@@ -39,6 +39,8 @@ export class Enclave {
     connections: DuckDBConnection[],
     readonly datasets: ReadonlyMap<string, DatasetMeta>,
     private readonly timeoutMs: number,
+    /** Column names of each table, so a policy can be checked against what the enclave holds. */
+    readonly columns: ReadonlyMap<string, ReadonlySet<string>>,
   ) {
     this.idle.push(...connections);
   }
@@ -65,7 +67,15 @@ export class Enclave {
         rowsKept: Number(rowsKept),
       });
     }
-    return new Enclave(instance, conns, datasets, opts.timeoutMs ?? 10_000);
+    const cols = await conns[0]!.runAndReadAll(
+      'SELECT table_name, column_name FROM information_schema.columns',
+    );
+    const columns = new Map<string, Set<string>>();
+    for (const [table, column] of cols.getRowsJS()) {
+      const set = columns.get(String(table)) ?? new Set<string>();
+      columns.set(String(table), set.add(String(column)));
+    }
+    return new Enclave(instance, conns, datasets, opts.timeoutMs ?? 10_000, columns);
   }
 
   /** Runs one gateway-built statement with bound parameters and returns plain JS rows. */

@@ -6,6 +6,7 @@ import type { Db } from '../ledger/schema.js';
 import { atomically } from '../ledger/transaction.js';
 import type { LoadedPolicy } from './load.js';
 import { canonicalJson } from '../shared/canonical-json.js';
+import { missingColumns } from './columns.js';
 import { PolicyFileError, validatePolicy } from './load.js';
 
 /** One stored version as the history route shows it (without the body). */
@@ -57,6 +58,7 @@ export class PolicyRegistry implements ReadonlyMap<string, LoadedPolicy> {
   private constructor(
     private readonly base: Db,
     private readonly now: () => string,
+    private readonly schema: ReadonlyMap<string, ReadonlySet<string>> | undefined,
   ) {}
 
   /**
@@ -68,8 +70,13 @@ export class PolicyRegistry implements ReadonlyMap<string, LoadedPolicy> {
     db: Db,
     files: ReadonlyMap<string, LoadedPolicy>,
     now: () => string = () => new Date().toISOString(),
+    schema?: ReadonlyMap<string, ReadonlySet<string>>,
   ): Promise<PolicyRegistry> {
-    const registry = new PolicyRegistry(db, now);
+    for (const policy of files.values()) {
+      const problems = schema ? missingColumns(policy, schema) : [];
+      if (problems.length) throw new PolicyFileError(policy.dataset, problems);
+    }
+    const registry = new PolicyRegistry(db, now, schema);
     for (const policy of files.values()) await registry.adoptFile(policy);
     return registry;
   }
@@ -177,6 +184,12 @@ export class PolicyRegistry implements ReadonlyMap<string, LoadedPolicy> {
         `dataset: the body names "${policy.dataset}" but the route is for "${dataset}"`,
         { problems: [`dataset: must be "${dataset}"`] },
       );
+    }
+    const missing = this.schema ? missingColumns(policy, this.schema) : [];
+    if (missing.length) {
+      throw new VeilError('VEIL_POLICY_INVALID', `the policy is invalid: ${missing[0]}`, {
+        problems: missing,
+      });
     }
     return policy;
   }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { startTestGateway } from '../fixtures/gateway.js';
+import { policyDir } from '../fixtures/policies.js';
 import { boroughCount, send } from './helpers.js';
 
 const nyc = 'nyc311_street_flooding';
@@ -161,4 +162,33 @@ t.test('budgets: grant, top up and revoke, each audited', async (t) => {
   const actions = entries.json.entries.map((e: any) => JSON.parse(e.query).action);
   t.same(actions, ['grant', 'top_up', 'revoke']);
   t.equal(JSON.parse(entries.json.entries[1].query).after.epsilon, 2.5);
+});
+
+t.test('a policy naming columns the enclave lacks is refused at PUT and at start', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const bureau = g.token('bureau');
+  const policy = (await send(g, 'GET', `/v1/policies/${nyc}`, bureau)).json.policy;
+  const reclassified = {
+    ...policy,
+    columns: { ...policy.columns, incident_address: 'quasi_identifier' },
+    dimensions: { ...policy.dimensions, incident_address: { levels: ['incident_address'] } },
+  };
+  const r = await send(g, 'PUT', `/v1/policies/${nyc}`, bureau, reclassified);
+  t.equal(r.status, 400);
+  t.equal(r.json.error.code, 'VEIL_POLICY_INVALID');
+  t.same(r.json.error.problems, [
+    'dimensions.incident_address: the enclave has no column "incident_address" (level incident_address)',
+  ]);
+  const history = await send(g, 'GET', `/v1/policies/${nyc}/history`, bureau);
+  t.equal(history.json.versions.length, 1, 'nothing changed');
+
+  const dir = policyDir((ds, p) => {
+    if (ds === nyc) p.measures.depth_cm = { lower: 0, upper: 10, granularity: 1 };
+    if (ds === nyc) p.columns.depth_cm = 'sensitive';
+  });
+  await t.rejects(startTestGateway({ VEIL_POLICY_DIR: dir }), {
+    name: 'PolicyFileError',
+    problems: ['measures.depth_cm: the enclave has no column "depth_cm"'],
+  });
 });
