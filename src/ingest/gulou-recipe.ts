@@ -47,14 +47,14 @@ const finiteDepth = 'CASE WHEN isfinite(veil_depth) THEN veil_depth END';
 const checkedSql = `
   WITH typed AS (
     SELECT rowid AS veil_src_row,
-      nullif(trim(record_id), '') AS veil_record_key,
-      ${normalizedPhone} AS veil_phone,
-      ${strictTimestamp('call_time')} AS veil_call_time,
-      ${strictTimestamp('flood_start')} AS veil_flood_start,
-      ${strictTimestamp('flood_end')} AS veil_flood_end,
+      veil_raw_record_id AS veil_record_key,
+      veil_raw_phone AS veil_phone,
+      veil_raw_call_time AS veil_call_time,
+      veil_raw_flood_start AS veil_flood_start,
+      veil_raw_flood_end AS veil_flood_end,
       nullif(trim(flood_end), '') IS NOT NULL AS veil_has_end,
       nullif(trim(depth_cm), '') IS NOT NULL AS veil_has_depth,
-      TRY_CAST(trim(depth_cm) AS DOUBLE) AS veil_depth,
+      veil_raw_depth_cm AS veil_depth,
       regexp_extract(replace(replace(coalesce(address, ''), ' ', ''), '\u3000', ''),
         '^([^0-9]+)', 1) AS veil_place
     FROM veil_stage

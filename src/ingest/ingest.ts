@@ -4,11 +4,12 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import {
   checkRows,
   countRows,
+  csvHeader,
   derivedTableSql,
   ident,
   rawTableSql,
   stageCsv,
-  stagedColumns,
+  writeRawTable,
 } from './derive.js';
 import { gulouRecipe } from './gulou-recipe.js';
 import {
@@ -129,12 +130,14 @@ async function ingestInto(
   try {
     onStep(recipe.dataset, 'read the source CSV');
     await recipe.prepare?.(conn).catch(fail('prepare lookups'));
-    const malformed = await stageCsv(conn, source).catch(fail('read the source CSV'));
-    const columns = await stagedColumns(conn).catch(fail('read the header'));
+    const columns = await csvHeader(conn, source).catch(fail('read the source CSV'));
     const missing = recipe.requiredColumns.filter((c) => !columns.includes(c));
     if (missing.length > 0) {
       throw new IngestError(recipe.dataset, 'read the header', `missing ${missing.join(', ')}`);
     }
+    const malformed = await stageCsv(conn, source, recipe, columns).catch(
+      fail('read the source CSV'),
+    );
     onStep(recipe.dataset, 'check the rows');
     await checkRows(conn, recipe).catch(fail('check the rows'));
     const checked = await countRows(conn, recipe).catch(fail('count the rows'));
@@ -165,7 +168,7 @@ async function replaceTables(
 ): Promise<IngestReport> {
   await conn.run('BEGIN TRANSACTION');
   try {
-    await conn.run(rawTableSql(recipe, columns));
+    await writeRawTable(conn, rawTableSql(recipe, columns));
     await conn.run(derivedTableSql(recipe), { salt });
     const counts = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(recipe.dataset)}`);
     const report: IngestReport = { ...partial, rowsKept: Number(counts.getRowsJS()[0]![0]) };

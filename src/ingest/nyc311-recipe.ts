@@ -17,16 +17,16 @@ const longitudeOf = 'TRY_CAST(trim(longitude) AS DOUBLE)';
 const checkedSql = `
   WITH typed AS (
     SELECT rowid AS veil_src_row, *,
-      nullif(trim(unique_key), '') AS veil_record_key,
-      ${createdAt} AS veil_created,
-      ${closedAt} AS veil_closed,
+      veil_raw_unique_key AS veil_record_key,
+      veil_raw_created_date AS veil_created,
+      veil_raw_closed_date AS veil_closed,
       nullif(regexp_extract(trim(incident_zip), '^([0-9]{5})(-[0-9]{4})?$', 1), '') AS veil_zip,
       nullif(upper(trim(regexp_replace(coalesce(incident_address, ''), '\\s+', ' ', 'g'))), '')
         AS veil_address,
       nullif(nullif(regexp_extract(trim(bbl), '^([0-9]{10})(\\.0+)?$', 1), ''), '0000000000')
         AS veil_bbl,
-      ${latitudeOf} AS veil_lat,
-      ${longitudeOf} AS veil_lon
+      veil_raw_latitude AS veil_lat,
+      veil_raw_longitude AS veil_lon
     FROM veil_stage
   ),
   flagged AS (

@@ -5,7 +5,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  * so that DuckDB does all row work in bulk.
  *
  * The CSV is staged, as text, in the temporary table `veil_stage`, whose
- * `rowid` is the row's position in the file. A recipe's `checkedSql` selects
+ * `rowid` is the row's position in the file, together with each `rawTyped`
+ * value of a column the file has, as `veil_raw_<column>`. A recipe's `checkedSql` selects
  * from it one narrow row per CSV row with:
  * - `veil_src_row`: the stage rowid;
  * - `veil_reason`: NULL for a row that is kept, else its rejection reason;
@@ -27,7 +28,11 @@ export interface DatasetRecipe {
   prepare?: (conn: DuckDBConnection) => Promise<void>;
   /** A SELECT over `veil_stage` producing the checked rows described above. */
   checkedSql: string;
-  /** Typed versions of source columns for the raw table: column -> expression over `veil_stage`. */
+  /**
+   * Typed versions of source columns: column -> expression over the CSV's
+   * text columns. Computed once while staging (as `veil_raw_<column>`), then
+   * read by `checkedSql` and written to the raw table.
+   */
   rawTyped: Readonly<Record<string, string>>;
   /** The derived table's dimension and measure columns, in table order. */
   derivedColumns: readonly string[];
