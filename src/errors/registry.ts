@@ -85,6 +85,10 @@ export const errorRegistry = {
     title: 'The query ran past the enclave time limit and was cancelled; nothing was charged.',
   },
   VEIL_INTERNAL: { status: 500, title: 'Internal error; nothing was charged.' },
+  VEIL_LEDGER_SYNC: {
+    status: 500,
+    title: 'The ledger could not be flushed to disk; the answer was withheld, its charge may stand.',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;

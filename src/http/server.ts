@@ -32,7 +32,8 @@ export function createLogger(level: string, stream?: NodeJS.WritableStream): Log
 /**
  * Builds the Fastify app with every route, the coded error handlers, one
  * log line per request and one audit entry per request (the query route
- * writes its own, richer entry).
+ * writes its own, richer entry). A response leaves only once its audit
+ * entry, and any write the route made before it, is durable.
  */
 export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance> {
   const logger = ctx.logger ?? createLogger(ctx.config.logLevel, ctx.logStream);
@@ -89,6 +90,7 @@ async function auditRequest(ctx: GatewayContext, req: FastifyRequest, reply: Fas
     dataset: isQuery && typeof body?.dataset === 'string' ? body.dataset.slice(0, 100) : null,
     query: isQuery && body ? queryText(body) : null,
   });
+  await ctx.store.durable();
 }
 
 function queryText(body: Record<string, unknown>): string {

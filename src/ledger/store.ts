@@ -21,7 +21,8 @@ import { insertAnswer, type ReleasedAnswerInput } from './answers.js';
 import type { ReleasedCell } from '../audit/releases.js';
 import { recordCells } from '../audit/releases.js';
 import type { Db } from './schema.js';
-import { openSqliteKysely } from './sqlite.js';
+import { alreadyDurable, groupCommit, type DurabilityBarrier, type FileSync } from './durability.js';
+import { openSqliteLedger } from './sqlite.js';
 import { atomically } from './transaction.js';
 
 /** The budget ledger's operations on the store. */
@@ -80,6 +81,13 @@ export interface LedgerStore {
   releaseWithAudit(queryId: string, entry: ReleaseAuditEntry): Promise<AuditRecord>;
   /** At start-up: releases reservations a crash left open and logs each as 'recovered'. */
   recoverReservations(): Promise<string[]>;
+  /**
+   * Resolves once every commit made before the call is on disk. Commits alone
+   * may still sit in the OS (synchronous=NORMAL), so whatever releases a
+   * number or acknowledges a write awaits this after its commit; concurrent
+   * callers share one fsync (src/ledger/durability.ts).
+   */
+  durable: DurabilityBarrier;
   close(): Promise<void>;
 }
 
@@ -90,6 +98,14 @@ export type Store = LedgerStore;
 export interface StoreOptions {
   logger?: Logger;
   now?: () => Date;
+  /**
+   * How commits reach the disk when the dialect's COMMIT does not wait for
+   * it (SQLite with synchronous=NORMAL): its flushes are grouped into
+   * durable(), and close() releases it. Without it durable() resolves at
+   * once, which is right only for a dialect whose commits are durable when
+   * they return (PostgreSQL with synchronous_commit=on).
+   */
+  flush?: FileSync;
 }
 
 /**
@@ -97,7 +113,7 @@ export interface StoreOptions {
  * to date and returns the store. The directory must exist.
  */
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
-  const db = openSqliteKysely(dataDir);
+  const { db, wal } = openSqliteLedger(dataDir);
   try {
     await migrate(db);
     await migrateBureau(db);
@@ -105,7 +121,7 @@ export async function openStore(dataDir: string, options: StoreOptions = {}): Pr
     await db.destroy();
     throw err;
   }
-  return createStore(db, options);
+  return createStore(db, { ...options, flush: wal });
 }
 
 /** Builds the store on an already migrated database of any dialect. */
@@ -113,6 +129,7 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
   const clock = options.now ?? (() => new Date());
   const now = () => clock().toISOString();
   const log = options.logger;
+  const durable = options.flush ? groupCommit(options.flush.sync) : alreadyDurable;
   const ledger = createLedger(db, now, log);
   const audit: AuditLog = {
     append: async (entry) => logged(log, await appendEntry(db, entry, now())),
@@ -149,8 +166,17 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
       logged(log, await settleWithAudit(id, 'charged', { ...entry, outcome: 'answered' })),
     releaseWithAudit: async (id, entry) =>
       logged(log, await settleWithAudit(id, 'released', entry)),
-    recoverReservations: () => recoverWithAudit(db, now, log),
-    close: () => db.destroy(),
+    recoverReservations: async () => {
+      const released = await recoverWithAudit(db, now, log);
+      await durable();
+      return released;
+    },
+    durable,
+    close: async () => {
+      await durable().catch(() => undefined);
+      await options.flush?.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -80,7 +80,9 @@ export interface QueryAnswer {
 /**
  * Answers a checked query: plan the noise, reserve its cost, run the
  * rewritten statement in the enclave, add noise and threshold the groups,
- * then charge and audit in one transaction before anything is returned.
+ * then charge and audit in one transaction, and wait for the store's
+ * durability barrier before anything is returned: the reservation needs no
+ * flush of its own, since the barrier covers every earlier commit.
  * If anything fails after the reservation, it is released and the failure
  * audited, so no number leaves without its charge and no charge stays
  * without an answer.
@@ -178,8 +180,10 @@ export async function answerQuery(
       status: veil.status,
       code: veil.code,
     });
+    await ctx.store.durable();
     throw veil;
   }
+  await ctx.store.durable();
   const spent = await ctx.store.ledger.spent({
     buyer: origin.principal.sub,
     dataset: q.dataset,

@@ -208,7 +208,8 @@ export async function findStored(
 /**
  * Serves a repeated question from its stored answer: no enclave, no noise,
  * no charge. The repeat is still audited, as 'answered' with epsilon 0 and
- * `cachedFrom` naming the answer it repeats.
+ * `cachedFrom` naming the answer it repeats, and waits for that entry to be
+ * durable before the numbers leave.
  */
 export async function serveStored(
   ctx: AnswerContext,
@@ -239,6 +240,7 @@ export async function serveStored(
     groupsSuppressed: stored.groupsSuppressed,
     cachedFrom: stored.queryId,
   });
+  await ctx.store.durable();
   const shaped = shapeStored(q, stored);
   return {
     queryId,
