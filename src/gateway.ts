@@ -6,7 +6,7 @@ import type { Config } from './config/config.js';
 import { Enclave } from './enclave/enclave.js';
 import { buildServer, createLogger } from './http/server.js';
 import { enclaveExists, ingestAll } from './ingest/index.js';
-import { openStore } from './ledger/store.js';
+import { openStore, type Store } from './ledger/store.js';
 import { loadPolicies } from './policy/load.js';
 import { PolicyRegistry } from './policy/registry.js';
 import { checkpoint } from './audit/checkpoints.js';
@@ -23,6 +23,8 @@ export interface RunningGateway {
   logger: Logger;
   /** The open enclave; tests use it to compare released values with the truth. */
   enclave: Enclave;
+  /** The open ledger; tests read it and fault its durability barrier through it. */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startGateway(
     generatedSecret: config.jwtSecret === undefined,
     logger,
     enclave,
+    store,
     close: async () => {
       await app.close();
       await checkpoint(store.db, auditKeys, new Date().toISOString());

@@ -33,8 +33,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     const veil = toVeilError(err);
     req.veilError = veil;
-    if (veil.status >= 500)
-      req.log.error({ event: 'unexpected_error', errName: (err as Error).name });
+    if (veil.status >= 500 && !isVeilError(err)) req.failure = (err as Error).name ?? 'unknown';
     return reply.status(veil.status).send(veil.toBody());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -50,5 +49,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
 declare module 'fastify' {
   interface FastifyRequest {
     veilError?: VeilError;
+    /** An unexpected error's class, for the request's log line: never its message (values). */
+    failure?: string;
   }
 }

@@ -11,7 +11,8 @@ import { registerAuth } from './auth.js';
 import { loadPublicKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import type { GatewayContext } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { isVeilError } from '../errors/registry.js';
+import { installErrorHandlers, toVeilError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { auditLedgerRoutes } from './routes/audit-ledger.js';
 import { budgetRoutes } from './routes/budgets.js';
@@ -55,8 +56,12 @@ export async function buildServer(ctx: GatewayContext): Promise<FastifyInstance>
   await registerRateLimit(app, ctx.config.rateLimit);
   traceRequests(app);
   await registerOpenApi(app);
-  app.addHook('onSend', async (req, reply) => {
-    if (!req.audited && req.url !== '/health') await auditRequest(ctx, req, reply);
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.audited || req.url === '/health') return payload;
+    return auditRequest(ctx, req, reply).then(
+      () => payload,
+      (err: unknown) => withheld(req, reply, err),
+    );
   });
   app.addHook('onResponse', async (req, reply) => logRequest(req, reply));
   healthRoutes(app, ctx);
@@ -93,6 +98,20 @@ async function auditRequest(ctx: GatewayContext, req: FastifyRequest, reply: Fas
   await ctx.store.durable();
 }
 
+/**
+ * The payload sent instead of a response whose audit entry could not be
+ * written or flushed: the response may not leave without its record, and the
+ * client still gets the coded `{"error"}` shape, even when the response was
+ * already an error (Fastify's error handler runs only once per request).
+ */
+function withheld(req: FastifyRequest, reply: FastifyReply, err: unknown): string {
+  const veil = toVeilError(err);
+  req.veilError = veil;
+  if (!isVeilError(err)) req.failure ??= (err as Error).name ?? 'unknown';
+  reply.code(veil.status).type('application/json; charset=utf-8');
+  return JSON.stringify(veil.toBody());
+}
+
 function queryText(body: Record<string, unknown>): string {
   if (typeof body.sql === 'string') return body.sql.slice(0, 20_000);
   try {
@@ -102,7 +121,10 @@ function queryText(body: Record<string, unknown>): string {
   }
 }
 
-/** One line per request; 4xx at info, 5xx at error, decided here only. */
+/**
+ * One line per request, the only place that picks a level: 4xx at info, 5xx
+ * at error (with an unexpected error's class name, never its message).
+ */
 function logRequest(req: FastifyRequest, reply: FastifyReply): void {
   const status = reply.statusCode;
   const line = {
@@ -114,6 +136,7 @@ function logRequest(req: FastifyRequest, reply: FastifyReply): void {
     code: req.veilError?.code,
     ms: Math.round(reply.elapsedTime * 10) / 10,
     buyer: req.principal?.sub,
+    error: req.failure,
   };
   if (status >= 500) req.log.error(line, 'request failed');
   else req.log.info(line, 'request');
