@@ -25,6 +25,7 @@ import type {
  * holding that label (the enclave maps every unlisted key to it); such a
  * cell depends on the data, so it is released only if it passes the
  * threshold, with the same units mechanism and tau as selection.
+ * Selected rows come sorted by key (`byKeys`), never in the enclave's order.
  */
 
 type Noisy = Map<string, bigint>;
@@ -133,6 +134,29 @@ function selectedOnly(input: ReleaseInput, groups: TrueGroup[], random: RandomSo
   return { rows, fromEnclave: rows.length };
 }
 
+/** Orders two keys: NULL first, then strings by UTF-16 code units, column by column. */
+function compareKey(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+/**
+ * Orders selected rows by their keys alone. The enclave returns groups in
+ * the order their first row is stored (DuckDB's hash aggregate), which is a
+ * fact about the records, not about the released values: an answer in that
+ * order would tell which record comes first, and a cut to maxGroups rows
+ * would keep rows by it. Sorted by key, the order is post-processing.
+ */
+export function byKeys(a: ReleasedRow, b: ReleasedRow): number {
+  for (let i = 0; i < Math.max(a.keys.length, b.keys.length); i++) {
+    const c = compareKey(a.keys[i] ?? null, b.keys[i] ?? null);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 /** Public cells, plus the "other" cells that pass the threshold when the plan has them. */
 function releaseMixed(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
   const others = groups.filter((g) => hasOther(g, input.otherKeys));
@@ -197,7 +221,7 @@ function releaseSelected(input: ReleaseInput, groups: TrueGroup[], random: Rando
     const noisy = drawAll(plan, group, new Map([[units.id, noisyUnits]]), random);
     rows.push(toRow(plan, group.keys, noisy));
   }
-  return rows;
+  return rows.sort(byKeys);
 }
 
 /**
