@@ -129,3 +129,23 @@ t.test('the 95% half-width covers at least 95% and is near 1.96σ', async (t) =>
   }
   t.throws(() => discreteGaussianHalfWidth(4, 1), RangeError);
 });
+
+t.test('the half-width is the smallest h by the bound, found fast for huge σ', async (t) => {
+  const linear = (sigma2: number) => {
+    let h = 0;
+    while (discreteGaussianLogTailBound(h + 1, sigma2) > Math.log(0.025)) h += 1;
+    return h;
+  };
+  for (const sigma2 of [0.01, 0.25, 1, 2, 40, 196.4, 1e4, 3.7e5]) {
+    t.equal(discreteGaussianHalfWidth(sigma2, 0.95), linear(sigma2), `σ² ${sigma2}`);
+  }
+  // σ ≈ 1.7e10: the σ of a NYC hours sum at ε = 1e-6; a linear scan needs 3e10 steps.
+  const start = process.hrtime.bigint();
+  const h = discreteGaussianHalfWidth(2.9e20, 0.95);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const sigma = Math.sqrt(2.9e20);
+  t.ok(h > 1.9 * sigma && h < 2.1 * sigma, `h ${h} near 2σ = ${2 * sigma}`);
+  t.ok(ms < 500, `found in ${ms.toFixed(2)} ms`);
+  t.ok(discreteGaussianLogTailBound(h + 1, 2.9e20) <= Math.log(0.025));
+  t.ok(discreteGaussianLogTailBound(h, 2.9e20) > Math.log(0.025), 'and h - 1 is not enough');
+});
