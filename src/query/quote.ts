@@ -1,7 +1,8 @@
 import { aggregateHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import { needsSelection, planOf, type AnswerContext } from './answer.js';
 import type { CheckedQuery } from './checked.js';
-import { dataVersionOf, findStored, remainingFor } from './repeat.js';
+import { budgetStanding } from './limits.js';
+import { dataVersionOf, findStored } from './repeat.js';
 
 /**
  * What a query would cost and how accurate it would be, before it is asked.
@@ -73,7 +74,8 @@ export async function quoteQuery(
   const cached = (await findStored(ctx, q, buyer)) !== undefined;
   const epsilon = cached ? 0 : plan.epsilonCharged;
   const delta = cached ? 0 : plan.deltaCharged;
-  const { period, limits, remaining } = await remainingFor(ctx, q, buyer);
+  const now = (ctx.now ?? (() => new Date()))();
+  const { period, limits, remaining } = await budgetStanding(ctx.store, q.policy, buyer, now);
   const datasetSpent = await ctx.store.ledger.spent({ dataset: q.dataset, period });
   const tolerance = 1e-12;
   const fits =

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { VeilError } from '../../errors/registry.js';
 import type { BudgetAmount } from '../../ledger/limits.js';
-import { periodKey } from '../../ledger/period.js';
+import { periodKey, type BudgetPeriod } from '../../ledger/period.js';
 import { appendEntry } from '../../audit/log.js';
 import { atomically } from '../../ledger/transaction.js';
 import { putGrant } from '../../ledger/charges.js';
-import { budgetLimits } from '../../query/answer.js';
+import { buyerLimit } from '../../query/limits.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { parseQuery } from './policies.js';
@@ -41,26 +41,30 @@ interface Change {
   limit: BudgetAmount;
 }
 
+/** Where a change applies and how it turns the limit before it into the limit after. */
+interface ChangeRequest {
+  action: Change['action'];
+  dataset: string;
+  buyer: string;
+  period: string;
+  next: (before: BudgetAmount) => BudgetAmount;
+}
+
 /**
- * Sets a buyer's limit for a period and appends its audit entry in one
- * transaction: a budget change without its record is impossible.
+ * Reads the buyer's limit, sets the new one and appends its audit entry in
+ * one transaction: a budget change without its record is impossible, and two
+ * concurrent top-ups cannot both start from the same limit (one would be lost
+ * and its audit entry would show a "before" that never was).
  */
-async function apply(
-  ctx: GatewayContext,
-  req: FastifyRequest,
-  change: Change,
-  before: BudgetAmount,
-) {
+async function apply(ctx: GatewayContext, req: FastifyRequest, request: ChangeRequest) {
   const who = principalOf(req);
-  const db = ctx.store.db;
-  const grant = {
-    buyer: change.buyer,
-    dataset: change.dataset,
-    period: change.period,
-    ...change.limit,
-  };
-  await atomically(db, async (trx) => {
-    await putGrant(trx, grant);
+  const { next, ...target } = request;
+  const policy = ctx.registry.require(request.dataset);
+  const { change, before } = await atomically(ctx.store.db, async (trx) => {
+    const before = await buyerLimit(trx, policy, request.buyer, request.period);
+    const change: Change = { ...target, limit: next(before) };
+    const grant = { buyer: change.buyer, dataset: change.dataset, period: change.period };
+    await putGrant(trx, { ...grant, ...change.limit });
     await appendEntry(
       trx,
       {
@@ -82,30 +86,43 @@ async function apply(
       },
       new Date().toISOString(),
     );
+    return { change, before };
   });
   req.audited = true;
-  const spent = await ctx.store.ledger.spent(grant);
+  const spent = await ctx.store.ledger.spent({
+    buyer: change.buyer,
+    dataset: change.dataset,
+    period: change.period,
+  });
   return { ...change, before, spent };
 }
 
-/** The buyer's limit now: an explicit grant, else the policy's. */
-async function currentLimit(ctx: GatewayContext, dataset: string, buyer: string, p: string) {
-  const grant = await ctx.store.db
-    .selectFrom('budget_grants')
-    .select(['epsilon', 'delta'])
-    .where('buyer', '=', buyer)
-    .where('dataset', '=', dataset)
-    .where('period', '=', p)
-    .executeTakeFirst();
-  return grant ?? budgetLimits(ctx.registry.require(dataset), buyer).buyer;
-}
+/** The shape of the period keys a policy's budgets use: only those are ever reserved against. */
+const PERIOD_FORMS: Record<BudgetPeriod, { pattern: RegExp; example: string }> = {
+  year: { pattern: /^\d{4}$/, example: 'YYYY' },
+  month: { pattern: /^\d{4}-(0[1-9]|1[0-2])$/, example: 'YYYY-MM' },
+  all: { pattern: /^all$/, example: 'all' },
+};
 
+/**
+ * The dataset, buyer and period a change is about. A period of another shape
+ * than the policy's (a month under yearly budgets) would be stored and never
+ * read by a reservation, so the grant would silently do nothing: refused.
+ */
 function scope(ctx: GatewayContext, req: FastifyRequest<BuyerParams>, p: string | undefined) {
   const policy = ctx.registry.require(req.params.dataset);
-  const buyer = req.params.buyer;
+  const form = PERIOD_FORMS[policy.budgets.period];
+  if (p !== undefined && !form.pattern.test(p)) {
+    throw new VeilError(
+      'VEIL_BUDGET_GRANT_INVALID',
+      `period: "${p}" is not a period of this dataset, whose budgets are per ` +
+        `${policy.budgets.period}; give ${form.example}`,
+      { path: ['period'] },
+    );
+  }
   return {
     dataset: policy.dataset,
-    buyer,
+    buyer: req.params.buyer,
     period: p ?? periodKey(policy.budgets.period, new Date()),
   };
 }
@@ -115,30 +132,26 @@ export function budgetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const bureau = { onRequest: requireRole('bureau') };
   app.get<BuyerParams>('/v1/budgets/:dataset/:buyer', bureau, async (req) => {
     const s = scope(ctx, req, undefined);
-    const limit = await currentLimit(ctx, s.dataset, s.buyer, s.period);
+    const policy = ctx.registry.require(s.dataset);
+    const limit = await buyerLimit(ctx.store.db, policy, s.buyer, s.period);
     return { ...s, limit, spent: await ctx.store.ledger.spent(s) };
   });
   app.put<BuyerParams>('/v1/budgets/:dataset/:buyer', bureau, async (req) => {
     const b = parseBody(grantBody, req.body);
-    const s = scope(ctx, req, b.period);
-    const before = await currentLimit(ctx, s.dataset, s.buyer, s.period);
-    const limit = { epsilon: b.epsilon, delta: b.delta };
-    return apply(ctx, req, { action: 'grant', ...s, limit }, before);
+    const next = () => ({ epsilon: b.epsilon, delta: b.delta });
+    return apply(ctx, req, { action: 'grant', ...scope(ctx, req, b.period), next });
   });
   app.post<BuyerParams>('/v1/budgets/:dataset/:buyer/top-up', bureau, async (req) => {
     const b = parseBody(topUpBody, req.body);
-    const s = scope(ctx, req, b.period);
-    const before = await currentLimit(ctx, s.dataset, s.buyer, s.period);
-    const limit = {
+    const next = (before: BudgetAmount) => ({
       epsilon: before.epsilon + b.epsilon,
       delta: Math.min(before.delta + b.delta, 0.999),
-    };
-    return apply(ctx, req, { action: 'top_up', ...s, limit }, before);
+    });
+    return apply(ctx, req, { action: 'top_up', ...scope(ctx, req, b.period), next });
   });
   app.delete<BuyerParams>('/v1/budgets/:dataset/:buyer', bureau, async (req) => {
     const q = parseQuery(revokeQuery, req.query);
-    const s = scope(ctx, req, q.period);
-    const before = await currentLimit(ctx, s.dataset, s.buyer, s.period);
-    return apply(ctx, req, { action: 'revoke', ...s, limit: { epsilon: 0, delta: 0 } }, before);
+    const next = () => ({ epsilon: 0, delta: 0 });
+    return apply(ctx, req, { action: 'revoke', ...scope(ctx, req, q.period), next });
   });
 }

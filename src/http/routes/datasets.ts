@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { periodKey } from '../../ledger/period.js';
 import { countAccuracy, registrationCode, rowCountBucket } from '../../policy/catalogue.js';
 import type { LoadedPolicy } from '../../policy/load.js';
-import { budgetLimits } from '../../query/answer.js';
+import { budgetStanding } from '../../query/limits.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import type { Principal } from '../principal.js';
@@ -23,10 +22,10 @@ export function datasetRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   });
 }
 
+/** A buyer's limit (a bureau's grant, else the policy's) and spending in the current period. */
 async function budgetOf(ctx: GatewayContext, policy: LoadedPolicy, buyer: string) {
-  const period = periodKey(policy.budgets.period, new Date());
-  const spent = await ctx.store.ledger.spent({ buyer, dataset: policy.dataset, period });
-  const limit = budgetLimits(policy, buyer).buyer;
+  const { period, limits, spent } = await budgetStanding(ctx.store, policy, buyer, new Date());
+  const limit = limits.buyer;
   return {
     dataset: policy.dataset,
     period,
