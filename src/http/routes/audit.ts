@@ -18,6 +18,20 @@ const listQuery = z
   })
   .strict();
 
+/**
+ * A time bound in the form the log stores (`toISOString`: milliseconds, Z),
+ * since entries are compared as text: '…:00Z' sorts after '…:00.446Z', so an
+ * unconverted bound without milliseconds drops the first second of a window
+ * and adds the second after it. Digits past the millisecond round `from` up
+ * and `to` down, so the window never grows.
+ */
+export function storedTime(text: string, bound: 'from' | 'to'): string {
+  const ms = Date.parse(text);
+  const extra = /\.\d{3}(\d+)Z$/.exec(text)?.[1] ?? '';
+  const past = bound === 'from' && /[1-9]/.test(extra) ? 1 : 0;
+  return new Date(ms + past).toISOString();
+}
+
 /** The auditor's view of the hash-chained log of every request. */
 export function auditRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/v1/audit/entries', { onRequest: requireRole('auditor') }, async (req) => {
@@ -28,8 +42,13 @@ export function auditRoutes(app: FastifyInstance, ctx: GatewayContext): void {
         path: i.path.map(String),
       });
     }
-    const { after, ...filter } = q.data;
-    return ctx.store.audit.list({ ...filter, afterSeq: after });
+    const { after, from, to, ...filter } = q.data;
+    return ctx.store.audit.list({
+      ...filter,
+      ...(from === undefined ? {} : { from: storedTime(from, 'from') }),
+      ...(to === undefined ? {} : { to: storedTime(to, 'to') }),
+      afterSeq: after,
+    });
   });
   app.get('/v1/audit/verify', { onRequest: requireRole('auditor') }, async () =>
     verifySigned(ctx.store.db, ctx.auditKeys),
