@@ -22,7 +22,8 @@ const envSchema = z.object({
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'must be a size such as 2GB')
     .default('2GB'),
   VEIL_BODY_LIMIT: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
-  VEIL_SQL_MAX_LENGTH: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
+  // The parser refuses texts past 100,000 code points whatever this says.
+  VEIL_SQL_MAX_LENGTH: z.coerce.number().int().min(100).max(100_000).default(20_000),
   VEIL_QUERY_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
   VEIL_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(1200),
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { hardenedDuckDbOptions, parserDuckDbOptions } from '../../src/frontend/sql/hardening.js';
+import { startTestGateway } from '../fixtures/gateway.js';
 
 // Defence in depth: the statements the SQL front end refuses must also fail
 // when sent straight to a DuckDB instance configured like the enclave (a
@@ -58,15 +59,17 @@ async function tryAll(con: DuckDBConnection, statements: string[]) {
   return { ran, errors };
 }
 
+/** Files the statements would have written, had any of them run. */
+function writtenFiles(): string[] {
+  return ['copy.csv', 'export', 'profile.txt', 'other.duckdb'].filter((f) =>
+    existsSync(join(dir, f)),
+  );
+}
+
 /** Side effects the statements would have had, checked after they ran. */
 async function leftovers(con: DuckDBConnection) {
   const setting = await con.runAndReadAll("SELECT current_setting('enable_external_access')");
-  return {
-    externalAccess: setting.getRows()[0]![0],
-    files: ['copy.csv', 'export', 'profile.txt', 'other.duckdb'].filter((f) =>
-      existsSync(join(dir, f)),
-    ),
-  };
+  return { externalAccess: setting.getRows()[0]![0], files: writtenFiles() };
 }
 
 t.test('an enclave-like instance refuses every hostile statement', async (t) => {
@@ -135,4 +138,42 @@ t.test('the options name every safeguard, configuration lock last', async (t) =>
     t.equal(options.lock_configuration, 'true');
   }
   t.equal(hardenedDuckDbOptions.access_mode, 'READ_ONLY');
+});
+
+t.test("the gateway's own enclave connection refuses them too", async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const { enclave } = g.gw;
+  const count = async () =>
+    Number((await enclave.rawForTest('SELECT count(*) FROM nyc311_street_flooding'))[0]![0]);
+  t.equal(await count(), 1000, 'the real data is readable');
+  const writes = [
+    'DELETE FROM nyc311_street_flooding',
+    'UPDATE nyc311_street_flooding SET borough = NULL',
+    'DROP TABLE nyc311_street_flooding',
+    'CREATE TABLE more (a INT)',
+  ];
+  const failures: Record<string, string> = {};
+  for (const sql of [...hostile(), ...writes]) {
+    failures[sql] = await enclave.rawForTest(sql).then(
+      () => 'ran',
+      (err: unknown) => (err as Error).message,
+    );
+  }
+  const ran = Object.entries(failures).filter(([, m]) => m === 'ran');
+  t.same(ran, [], 'every statement failed on the enclave connection');
+  for (const sql of writes) t.match(failures[sql], /read-only/, `${sql}: read-only`);
+  for (const sql of ['SET enable_external_access = true', 'SET lock_configuration = false']) {
+    t.match(failures[sql], /configuration has been locked/, `${sql}: locked`);
+  }
+  t.match(failures["SELECT * FROM read_csv('/etc/passwd')"], /disabled by configuration/);
+  t.same(
+    await enclave.rawForTest(
+      "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')",
+    ),
+    [[false, true]],
+    'external access stays off and the configuration locked',
+  );
+  t.same(writtenFiles(), [], 'no file was written');
+  t.equal(await count(), 1000, 'the data is unchanged');
 });

@@ -118,8 +118,12 @@ t.test('positions count code points, not bytes or UTF-16 units', async (t) => {
 t.test('odd texts are refused cleanly', async (t) => {
   const long = `SELECT count(*) FROM ${nyc} WHERE borough = '${'x'.repeat(maxSqlLength)}'`;
   const tooLong = await refusal(sqlToChecked(long, policies));
-  t.equal(tooLong.code, 'VEIL_BODY_TOO_LARGE');
+  t.equal(tooLong.code, 'VEIL_SQL_TOO_LONG', 'the same code as the gateway limit');
+  t.equal(tooLong.status, 400);
   t.equal(tooLong.detail.position, maxSqlLength);
+  const wideLong = await refusal(sqlToChecked('😀'.repeat(maxSqlLength + 1), policies));
+  t.equal(wideLong.code, 'VEIL_SQL_TOO_LONG');
+  t.equal(wideLong.detail.position, maxSqlLength, 'counted in code points');
 
   const beforeNul = `SELECT count(*) FROM ${nyc}`;
   const nul = await refusal(sqlToChecked(`${beforeNul}\u0000`, policies));
@@ -200,4 +204,19 @@ t.test('the examples in docs/sql.md are accepted as documented', async (t) => {
   );
   const star = await refusal(sqlToChecked(`SELECT COLUMNS('b.*') FROM ${nyc}`, policies));
   t.equal(star.code, 'VEIL_SQL_SELECT_STAR');
+});
+
+t.test('a forbidden call names every function the subset accepts', async (t) => {
+  const err = await refusal(sqlToChecked(`SELECT max(hours_to_close) FROM ${nyc}`, policies));
+  t.equal(err.code, 'VEIL_SQL_FORBIDDEN_FUNCTION');
+  t.equal(err.detail.position, 7);
+  for (const name of ['COUNT', 'SUM', 'AVG', 'MEDIAN', 'date_trunc', 'year', 'quarter', 'day']) {
+    t.ok(err.message.includes(name), `the message names ${name}`);
+  }
+  const median = await sqlToChecked(`SELECT median(hours_to_close) FROM ${nyc}`, policies);
+  t.same(
+    median.aggregates.map((a) => a.fn),
+    ['median'],
+    'and MEDIAN is indeed accepted',
+  );
 });

@@ -105,9 +105,9 @@ export async function parseSql(text: string): Promise<ParsedSql> {
   const sql = new SqlText(text);
   if (sql.length > maxSqlLength) {
     throw new VeilError(
-      'VEIL_BODY_TOO_LARGE',
+      'VEIL_SQL_TOO_LONG',
       `the SQL text is ${sql.length} characters long; send at most ${maxSqlLength}`,
-      { position: maxSqlLength },
+      { length: sql.length, limit: maxSqlLength, position: maxSqlLength },
     );
   }
   const out = await serialize(text);

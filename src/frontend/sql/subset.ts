@@ -24,4 +24,4 @@ export const allowedFunctions: ReadonlySet<string> = new Set([
 
 /** A short list of what may be called, for refusal messages. */
 export const allowedFunctionsText =
-  'COUNT, SUM, AVG, date_trunc and the level functions year, quarter, month, week and day';
+  'COUNT, SUM, AVG, MEDIAN, date_trunc and the level functions year, quarter, month, week and day';

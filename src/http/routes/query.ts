@@ -11,10 +11,14 @@ import { inSpan, withSpan } from '../../telemetry/tracing.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 
-/** The SQL form of a query body: `{"sql": "...", "epsilon"?: n}`. */
+/**
+ * The SQL form of a query body: `{"sql": "...", "epsilon"?: n}`. An empty
+ * text is left to the parser, which refuses it as VEIL_SQL_PARSE with a
+ * position like any other text that holds no statement.
+ */
 export const sqlBody = z
   .object({
-    sql: z.string().min(1),
+    sql: z.string(),
     epsilon: z.number().finite().positive().optional(),
   })
   .strict();
@@ -100,13 +104,19 @@ declare module 'fastify' {
   }
 }
 
-/** SQL past the configured length is refused before it reaches the parser. */
+/**
+ * SQL past the configured length is refused before it reaches the parser.
+ * Length and position count code points, the unit of every other SQL
+ * position, so the position is the first character past the limit.
+ */
 function refuseLongSql(sql: unknown, max: number): void {
-  if (typeof sql === 'string' && sql.length > max) {
-    throw new VeilError(
-      'VEIL_SQL_TOO_LONG',
-      `the SQL text is ${sql.length} characters; the limit is ${max}. Send a shorter query`,
-      { length: sql.length, limit: max },
-    );
-  }
+  // A string never has more code points than UTF-16 units: most texts stop here.
+  if (typeof sql !== 'string' || sql.length <= max) return;
+  const length = Array.from(sql).length;
+  if (length <= max) return;
+  throw new VeilError(
+    'VEIL_SQL_TOO_LONG',
+    `the SQL text is ${length} characters; the limit is ${max}. Send a shorter query`,
+    { length, limit: max, position: max },
+  );
 }
