@@ -56,6 +56,7 @@ export async function startGateway(
           rowsRead: r.rowsRead,
           rowsKept: r.rowsKept,
           rowsRejected: r.rowsRejected,
+          rejectedBecause: rejectionCounts(r.rejections),
         },
         'ingested',
       );
@@ -111,4 +112,13 @@ export async function startGateway(
       enclave.close();
     },
   };
+}
+
+/**
+ * The reasons rows were rejected, with their counts, for the start-up log:
+ * an operator sees why rows were dropped without running `veil ingest`.
+ * Counts only, never a value, so the log stays free of enclave data.
+ */
+function rejectionCounts(rejections: readonly { reason: string; rows: number }[]) {
+  return Object.fromEntries(rejections.filter((r) => r.rows > 0).map((r) => [r.reason, r.rows]));
 }
