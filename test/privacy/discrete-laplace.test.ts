@@ -65,6 +65,26 @@ for (const [label, b] of [
   });
 }
 
+t.test('pmf, tail and variance match closed forms written out here', async (t) => {
+  // The fits above compare the sampler with the module's own pmf; these pin
+  // that pmf to the textbook law, P(Z = x) = tanh(1 / 2b) * exp(-|x| / b).
+  for (const [b, scale] of [
+    [{ num: 1n, den: 2n }, 0.5],
+    [{ num: 2n, den: 1n }, 2],
+    [{ num: 10n, den: 3n }, 10 / 3],
+  ] as [Rational, number][]) {
+    const close = (a: number, e: number, what: string) =>
+      t.ok(Math.abs(a - e) < 1e-12 * Math.max(1, Math.abs(e)), `b = ${scale}: ${what}`);
+    for (const x of [-3, 0, 1, 7]) {
+      const expected = Math.tanh(1 / (2 * scale)) * Math.exp(-Math.abs(x) / scale);
+      close(discreteLaplacePmf(x, b), expected, `P(Z = ${x}) = ${expected}`);
+    }
+    close(discreteLaplaceTail(0, b), 1 / (1 + Math.exp(-1 / scale)), 'P(Z >= 0)');
+    const p = Math.exp(-1 / scale);
+    close(discreteLaplaceVariance(b), (2 * p) / (1 - p) ** 2, 'variance 2p / (1 - p)^2');
+  }
+});
+
 t.test('pmf and tail agree with each other and sum to one', async (t) => {
   const b = { num: 10n, den: 3n };
   let total = 0;
