@@ -1,4 +1,4 @@
-import { bureauDb } from '../ledger/bureau-schema.js';
+import { bureauDb, type ReleasedCellTable } from '../ledger/bureau-schema.js';
 import type { Db } from '../ledger/schema.js';
 
 /**
@@ -56,22 +56,47 @@ export async function recordCells(
   }
 }
 
-/** Filters of the register listing. */
+/** Filters of the register listing, and the page: `limit` cells after the first `after`. */
 export interface CellFilter {
   dataset?: string;
   buyer?: string;
   queryId?: string;
   limit: number;
+  after?: number;
 }
 
-/** Register rows in the order they were written, newest last. */
-export async function listCells(db: Db, filter: CellFilter): Promise<RegisteredCell[]> {
+/** One page of the register; pass `nextAfter` back as `after` for the next one. */
+export interface CellPage {
+  cells: RegisteredCell[];
+  nextAfter: number | null;
+}
+
+/**
+ * Register rows in the order they were written, newest last, one page at a
+ * time, so that an auditor can read every cell however many there are. The
+ * order is total (time, query, keys, column: a query's cells share its time
+ * and differ in keys or column), so pages neither repeat nor skip a cell.
+ */
+export async function listCells(db: Db, filter: CellFilter): Promise<CellPage> {
   let query = bureauDb(db).selectFrom('released_cells').selectAll();
   if (filter.dataset !== undefined) query = query.where('dataset', '=', filter.dataset);
   if (filter.buyer !== undefined) query = query.where('buyer', '=', filter.buyer);
   if (filter.queryId !== undefined) query = query.where('query_id', '=', filter.queryId);
-  const rows = await query.orderBy('at').limit(filter.limit).execute();
-  return rows.map((r) => ({
+  const after = filter.after ?? 0;
+  const rows = await query
+    .orderBy('at')
+    .orderBy('query_id')
+    .orderBy('keys')
+    .orderBy('column')
+    .limit(filter.limit)
+    .offset(after)
+    .execute();
+  const full = rows.length === filter.limit;
+  return { cells: rows.map(toCell), nextAfter: full ? after + rows.length : null };
+}
+
+function toCell(r: ReleasedCellTable): RegisteredCell {
+  return {
     queryId: r.query_id,
     dataset: r.dataset,
     buyer: r.buyer,
@@ -79,7 +104,7 @@ export async function listCells(db: Db, filter: CellFilter): Promise<RegisteredC
     keys: JSON.parse(r.keys) as Record<string, string | null>,
     column: r.column,
     value: r.value,
-  }));
+  };
 }
 
 /** Turns answer rows into cells: every non-key column of every released row. */

@@ -56,5 +56,8 @@ t.test('a window in whole seconds lists exactly the entries inside it', async (t
   const around = await g.call(`/v1/audit/entries?from=${first}&to=${first.replace('Z', '999Z')}`, {
     token: auditor,
   });
-  t.ok(around.json.entries.some((e: any) => e.seq === all[0].seq), 'and at its instant keeps it');
+  t.ok(
+    around.json.entries.some((e: any) => e.seq === all[0].seq),
+    'and at its instant keeps it',
+  );
 });

@@ -23,6 +23,7 @@ const cellsQuery = z
     dataset: z.string().max(100).optional(),
     queryId: z.string().max(100).optional(),
     limit: z.coerce.number().int().min(1).max(10000).default(1000),
+    after: z.coerce.number().int().min(0).default(0),
   })
   .strict();
 
@@ -64,9 +65,9 @@ export function auditLedgerRoutes(app: FastifyInstance, ctx: GatewayContext): vo
   app.get('/v1/audit/privacy-loss', auditor, async (req) =>
     privacyLossReport(ctx.store.db, parseQuery(lossQuery, req.query)),
   );
-  app.get('/v1/audit/releases', auditor, async (req) => ({
-    cells: await listCells(ctx.store.db, parseQuery(cellsQuery, req.query)),
-  }));
+  app.get('/v1/audit/releases', auditor, async (req) =>
+    listCells(ctx.store.db, parseQuery(cellsQuery, req.query)),
+  );
   app.get('/v1/audit/mine', { onRequest: requireRole('buyer') }, async (req) => {
     const q = parseQuery(mineQuery, req.query);
     const who = principalOf(req);

@@ -1,0 +1,57 @@
+import t from 'tap';
+import { startTestGateway } from '../fixtures/gateway.js';
+import { boroughCount } from './helpers.js';
+
+/**
+ * The release register must let an auditor see every cell that ever left,
+ * however many: it is read in pages, and the pages together are the whole
+ * register, each cell once.
+ */
+
+t.test('the register pages through every released cell exactly once', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const buyer = g.token('buyer', 'acme');
+  const auditor = g.token('auditor');
+  const answers = [];
+  for (let i = 0; i < 5; i++) {
+    const body = {
+      ...boroughCount(0.2 + i / 100),
+      aggregates: [{ fn: 'count' }, { fn: 'sum', column: 'hours_to_close' }],
+    };
+    const a = await g.call('/v1/query', { token: buyer, body });
+    t.equal(a.status, 200);
+    answers.push(a.json);
+  }
+  const expected = answers.flatMap((a) =>
+    a.rows.flatMap((r: any) => [
+      JSON.stringify([a.queryId, r.borough, 'count', r.count]),
+      JSON.stringify([a.queryId, r.borough, 'sum_hours_to_close', r.sum_hours_to_close]),
+    ]),
+  );
+  t.equal(expected.length, 50, 'five answers of five boroughs and two columns');
+
+  const seen: string[] = [];
+  let after: number | null = 0;
+  let pages = 0;
+  while (after !== null) {
+    const page = await g.call(`/v1/audit/releases?limit=7&after=${after}`, { token: auditor });
+    t.equal(page.status, 200);
+    for (const c of page.json.cells) {
+      seen.push(JSON.stringify([c.queryId, c.keys.borough, c.column, c.value]));
+    }
+    after = page.json.nextAfter;
+    pages += 1;
+    t.ok(pages <= 8, 'the paging ends');
+  }
+  t.equal(pages, 8, '50 cells in pages of 7: seven full pages and one of one');
+  t.equal(new Set(seen).size, seen.length, 'no cell twice');
+  t.same([...seen].sort(), [...expected].sort(), 'every released cell, with its noisy value');
+
+  const one = await g.call(`/v1/audit/releases?queryId=${answers[2].queryId}`, { token: auditor });
+  t.equal(one.json.cells.length, 10);
+  t.equal(one.json.nextAfter, null);
+  const bad = await g.call('/v1/audit/releases?after=-1', { token: auditor });
+  t.equal(bad.status, 400);
+  t.equal(bad.json.error.code, 'VEIL_QUERY_INVALID');
+});
