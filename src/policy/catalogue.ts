@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { aggregateHalfWidth } from '../privacy/accuracy.js';
 import { planQuery } from '../privacy/mechanisms.js';
 import type { LoadedPolicy } from './load.js';
 
@@ -27,16 +28,11 @@ export function rowCountBucket(rows: number | undefined): string | null {
 }
 
 /**
- * Half-width t of the 95% interval of discrete Laplace noise of scale b:
- * the least t with P(|X| > t) = 2 p^(t+1) / (1 + p) <= 0.05, p = exp(-1/b).
+ * Noise of a lone COUNT(*) at the default epsilon, with public keys and with a
+ * threshold, under the policy's own mechanism: the same plan and half-width
+ * an answer would state, so a Gaussian policy is not advertised with Laplace
+ * figures. `scale` is b for Laplace and σ for Gaussian noise.
  */
-export function discreteLaplace95(scale: number): number {
-  const p = Math.exp(-1 / scale);
-  const t = Math.ceil(Math.log((0.05 * (1 + p)) / 2) / Math.log(p)) - 1;
-  return Math.max(0, t);
-}
-
-/** Noise of a lone COUNT(*) at the default epsilon, with public keys and with a threshold. */
 export function countAccuracy(policy: LoadedPolicy) {
   const at = (needsSelection: boolean) => {
     const plan = planQuery({
@@ -46,12 +42,15 @@ export function countAccuracy(policy: LoadedPolicy) {
       k: policy.k,
       maxContributions: policy.contribution.maxContributions,
       needsSelection,
+      mechanism: policy.mechanism,
     });
-    const scale = plan.aggregates[0]!.noise.scale;
+    const agg = plan.aggregates[0]!;
     return {
-      scale,
-      plusMinus95: discreteLaplace95(scale),
+      mechanism: agg.noise.mechanism,
+      scale: agg.noise.scale,
+      plusMinus95: aggregateHalfWidth(plan, agg, 0.95),
       releaseThreshold: plan.selection?.tau ?? null,
+      delta: plan.deltaCharged,
     };
   };
   return {

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { openStore } from '../../src/ledger/store.js';
-import { discreteLaplace95, rowCountBucket } from '../../src/policy/catalogue.js';
+import { countAccuracy, rowCountBucket } from '../../src/policy/catalogue.js';
+import { discreteGaussianHalfWidth } from '../../src/privacy/discrete-gaussian.js';
+import { planQuery } from '../../src/privacy/mechanisms.js';
 import { loadPolicies } from '../../src/policy/load.js';
 import { PolicyRegistry } from '../../src/policy/registry.js';
 import { startTestGateway } from '../fixtures/gateway.js';
@@ -43,10 +45,36 @@ t.test('the catalogue describes each data product', async (t) => {
   }
 });
 
-t.test('count accuracy and row buckets', async (t) => {
-  t.equal(discreteLaplace95(2), 6);
+t.test('count accuracy follows the policy mechanism; row buckets', async (t) => {
+  const policies = loadPolicies(policyDir(() => {}));
+  const nyc = policies.get('nyc311_street_flooding')!;
+  const laplace = countAccuracy(nyc);
+  // m = 2, ε = 1: b = 2; 95% needs h = 6 (P(|Z| > 6) = 2p^7/(1+p) = 0.030, h = 5 gives 0.050).
+  t.match(laplace.publicKeys, { mechanism: 'discrete_laplace', scale: 2, plusMinus95: 6 });
+  t.equal(laplace.publicKeys.delta, 0);
   const p = Math.exp(-1 / 2);
   t.ok((2 * p ** 7) / (1 + p) <= 0.05 && (2 * p ** 6) / (1 + p) > 0.05);
+  const gaussian = countAccuracy({ ...nyc, mechanism: 'gaussian' });
+  const plan = planQuery({
+    aggregates: [{ fn: 'count', alias: 'count' }],
+    epsilon: 1,
+    delta: nyc.delta,
+    k: nyc.k,
+    maxContributions: 2,
+    needsSelection: false,
+    mechanism: 'gaussian',
+  });
+  const sigma2 = plan.mechanisms[0]!.sigma2!;
+  t.match(gaussian.publicKeys, {
+    mechanism: 'discrete_gaussian',
+    scale: plan.mechanisms[0]!.scaleValue,
+    plusMinus95: discreteGaussianHalfWidth(sigma2, 0.95),
+    releaseThreshold: null,
+  });
+  // σ ≈ 8.09 for one count at (1, 1e-5): about ±16, not the Laplace ±6.
+  t.ok(gaussian.publicKeys.plusMinus95 > 12, `±${gaussian.publicKeys.plusMinus95}`);
+  t.ok(gaussian.publicKeys.delta > 0, 'the conversion δ is charged even without a threshold');
+  t.not(gaussian.thresholded.releaseThreshold, laplace.thresholded.releaseThreshold);
   t.equal(rowCountBucket(1000), '1,000-9,999');
   t.equal(rowCountBucket(1593), '1,000-9,999');
   t.equal(rowCountBucket(7), '0-9');
