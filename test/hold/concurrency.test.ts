@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Agent, fetch } from 'undici';
 import { startTestGateway, type TestGateway } from '../fixtures/gateway.js';
 import { dataDir, distinctQuery, ledgerView, nyc, total } from '../fixtures/hold.js';
@@ -7,7 +7,7 @@ import { policyDir } from '../fixtures/policies.js';
 
 const REQUESTS = 1000;
 
-/** Sends all bodies at once over real HTTP, each with its buyer's token; returns the statuses and codes. */
+/** Sends all bodies at once over real HTTP, each with its buyer's token: statuses and codes. */
 async function fire(g: TestGateway, jobs: { token: string; body: unknown }[]) {
   const agent = new Agent({ connections: 256, pipelining: 1 });
   try {
@@ -41,6 +41,22 @@ async function gatewayWith(budgets: Record<string, unknown>) {
   return { g, dir, cleanup: () => rmSync(policies, { recursive: true, force: true }) };
 }
 
+/** The closing note's figures for one race: sent, answered, refused, overspend. */
+function report(
+  t: Test,
+  race: string,
+  counts: ReturnType<typeof tally>,
+  charged: number,
+  limit: number,
+) {
+  const refused = counts.exhausted + counts.other;
+  const overspend = Math.max(0, Math.round((charged - limit) * 1e9) / 1e9);
+  t.comment(
+    `concurrency figures (${race}): sent=${REQUESTS} answered=${counts.answered} ` +
+      `refused=${refused} (budget ${counts.exhausted}) charged=${charged} overspend=${overspend}`,
+  );
+}
+
 function tally(results: { status: number; code?: string }[]) {
   const answered = results.filter((r) => r.status === 200).length;
   const exhausted = results.filter((r) => r.code === 'VEIL_BUDGET_EXHAUSTED').length;
@@ -64,6 +80,7 @@ t.test('1,000 concurrent queries on a budget of 10 answer exactly 10', async (t)
   const charged = view.charges.filter((c) => c.status === 'charged');
   t.equal(charged.length, 10, 'ten charges in the ledger');
   t.equal(total(charged as never, 'epsilon'), 10, 'overspend is 0: charged epsilon is the limit');
+  report(t, 'one buyer, budget 10', counts, total(charged as never, 'epsilon'), 10);
   t.equal(view.charges.filter((c) => c.status === 'reserved').length, 0, 'no reservation open');
   const queries = view.entries.filter((e) => e.route === '/v1/query');
   t.equal(queries.length, REQUESTS, 'every request has its audit entry');
@@ -95,6 +112,10 @@ t.test('two buyers racing for a dataset-wide cap of 10 get 10 between them', asy
   const view = await ledgerView(dir);
   const charged = view.charges.filter((c) => c.status === 'charged');
   t.equal(total(charged as never, 'epsilon'), 10, 'the dataset cap is not overspent');
+  report(t, 'two buyers, dataset cap 10', counts, total(charged as never, 'epsilon'), 10);
+  const byBuyer = new Map<string, number>();
+  for (const c of charged) byBuyer.set(c.buyer, (byBuyer.get(c.buyer) ?? 0) + 1);
+  t.comment(`answered per buyer: ${[...byBuyer].map(([b, n]) => `${b}=${n}`).join(' ')}`);
   const answered = view.entries.filter((e) => e.outcome === 'answered');
   t.equal(total(answered, 'epsilon'), 10, 'the audit log sums to the ledger total');
   t.same(view.verify, { ok: true, entries: view.entries.length });

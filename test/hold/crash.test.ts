@@ -65,6 +65,8 @@ t.test('SIGKILL at seeded random moments loses no answered query', async (t) => 
   const random = seeded(20240611);
   const token = mintToken(testSecret, 'crash-buyer', 'buyer');
   let counter = 0;
+  let lost = 0;
+  let cut = 0;
   const answered: Seen[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const gw = await spawnGateway(env);
@@ -84,8 +86,9 @@ t.test('SIGKILL at seeded random moments loses no answered query', async (t) => 
     t.equal(signal, 'SIGKILL', `round ${round}: killed mid-load`);
     const seen = await load;
     answered.push(...seen.filter((s) => s.status === 200));
+    cut += seen.filter((s) => s.status === 'network').length;
     t.equal(seen.filter((s) => typeof s.status === 'number' && s.status >= 500).length, 0);
-    await checkLedger(t, dir, answered);
+    lost += (await checkLedger(t, dir, answered)).lost;
   }
   t.ok(answered.length > 0, `${answered.length} queries answered across ${ROUNDS} crashes`);
   const last = await spawnGateway(env);
@@ -96,8 +99,15 @@ t.test('SIGKILL at seeded random moments loses no answered query', async (t) => 
     0,
     'restart released every reservation a crash left open',
   );
-  await checkLedger(t, dir, answered);
-  t.comment(`crash figures: rounds=${ROUNDS} sent=${counter} answered=${answered.length} lost=0`);
+  const final = await checkLedger(t, dir, answered);
+  const view = await ledgerView(dir);
+  const recovered = view.entries.filter((e) => e.outcome === 'recovered').length;
+  t.comment(
+    `crash figures: SIGKILLs survived=${ROUNDS} sent=${counter} answered=${answered.length} ` +
+      `cut by a kill=${cut} ` +
+      `charged=${final.charged} recovered=${recovered} entries=${view.entries.length} ` +
+      `chain=${view.verify.ok ? 'verifies' : 'BROKEN'} entries lost=${lost + final.lost}`,
+  );
 });
 
 t.test('SIGTERM lets in-flight queries finish and leaves nothing half-written', async (t) => {

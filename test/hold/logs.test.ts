@@ -1,5 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import t from 'tap';
+import { startTelemetry } from '../../src/telemetry/sdk.js';
 import { startTestGateway } from '../fixtures/gateway.js';
 import { distinctQuery, nyc } from '../fixtures/hold.js';
 import { hostileSql, jsonBodies } from '../fixtures/hostile.js';
@@ -15,7 +17,13 @@ const identifiers: Record<string, string[]> = {
   ],
   gulou_flooding: ['caller_name', 'phone', 'address'],
 };
+/**
+ * Raw measures, and the raw timestamps measures are derived from. Values
+ * shorter than six characters (most depths in cm) cannot be told from the
+ * numbers every log line holds, so only the longer ones are looked for.
+ */
 const measures: Record<string, string[]> = {
+  nyc311_street_flooding: ['created_date', 'closed_date'],
   gulou_flooding: ['depth_cm', 'flood_start', 'flood_end'],
 };
 
@@ -35,7 +43,8 @@ async function valuesOf(dataset: string, columns: string[], minLength: number) {
   const out = new Set<string>();
   try {
     for (const c of columns) {
-      const sql = `SELECT DISTINCT CAST("${c}" AS VARCHAR) FROM read_csv('${file}', all_varchar = true)`;
+      const sql =
+        `SELECT DISTINCT CAST("${c}" AS VARCHAR) ` + `FROM read_csv('${file}', all_varchar = true)`;
       const rows = (await conn.runAndReadAll(sql)).getRowsJS() as [string | null][];
       for (const [v] of rows) if (v && v.trim().length >= minLength) out.add(v.trim());
     }
@@ -46,9 +55,14 @@ async function valuesOf(dataset: string, columns: string[], minLength: number) {
   return out;
 }
 
-t.test('no identifier or raw measure value reaches a log line or an error', async (t) => {
+t.test('no identifier or raw measure value reaches a log line, a span or an error', async (t) => {
+  const exporter = new InMemorySpanExporter();
+  const telemetry = startTelemetry({}, { spanProcessors: [new SimpleSpanProcessor(exporter)] })!;
   const g = await startTestGateway({ LOG_LEVEL: 'debug', VEIL_RATE_LIMIT: '0' });
-  t.teardown(() => g.close());
+  t.teardown(async () => {
+    await g.close();
+    await telemetry.shutdown();
+  });
   const token = g.token('buyer', 'logged');
   for (let i = 0; i < 15; i++) await g.call('/v1/query', { token, body: distinctQuery(i, 0.5) });
   const gulou = {
@@ -77,14 +91,19 @@ t.test('no identifier or raw measure value reaches a log line or an error', asyn
     for (const v of await valuesOf(table, cols, 6)) raw.add(v);
   }
   t.ok(secrets.size > 500, `${secrets.size} identifier values to look for`);
+  t.ok(raw.size > 500, `${raw.size} raw measure and timestamp values to look for`);
   const errors = g.bodies.filter((b) => b.startsWith('{"error"'));
-  const haystack = [...g.logs, ...errors];
+  const spans = exporter.getFinishedSpans();
+  const attributes = spans.flatMap((s) =>
+    Object.entries(s.attributes).map(([k, v]) => `${s.name} ${k}=${String(v)}`),
+  );
+  const haystack = [...g.logs, ...errors, ...attributes];
   t.ok(
-    g.logs.length > 100 && errors.length > 50,
-    `${g.logs.length} log lines, ${errors.length} errors`,
+    g.logs.length > 100 && errors.length > 50 && spans.length > 100,
+    `${g.logs.length} log lines, ${errors.length} errors, ${attributes.length} span attributes`,
   );
   const leaks = haystack.filter((line) => [...secrets].some((s) => line.includes(s)));
-  t.same(leaks, [], 'no identifier value in any log line or error message');
+  t.same(leaks, [], 'no identifier value in any log line, span attribute or error message');
   const measureLeaks = haystack.filter((line) => [...raw].some((v) => line.includes(v)));
-  t.same(measureLeaks, [], 'no raw measure value in any log line or error message');
+  t.same(measureLeaks, [], 'no raw measure value in any log line, span attribute or error');
 });
