@@ -9,6 +9,7 @@ import {
   type CheckedQuery,
 } from '../query/checked.js';
 import type { LoadedPolicy } from './load.js';
+import { MIN_EPSILON } from './schema.js';
 
 /**
  * Checks a query request against its dataset's policy and returns the
@@ -270,12 +271,8 @@ function checkGroupCount(policy: LoadedPolicy, groups: CheckedGroup[]): void {
   }
 }
 
-/**
- * Smallest epsilon a query may ask for. Below it the noise scale is so large
- * that the sampler's exact arithmetic stops being representable, and no
- * answer would carry information anyway.
- */
-export const MIN_EPSILON = 0.001;
+/** Re-exported where query checks have always found it; the policy schema bounds it too. */
+export { MIN_EPSILON };
 
 function refuseTinyEpsilon(epsilon: number): void {
   if (epsilon >= MIN_EPSILON) return;

@@ -9,6 +9,23 @@ import { z } from 'zod';
 const finitePositive = z.number().finite().positive();
 const probability = z.number().finite().gt(0).lt(1);
 
+/**
+ * Smallest epsilon a query may ask for. Below it the noise scale is so large
+ * that the sampler's exact arithmetic stops being representable, and no
+ * answer would carry information anyway.
+ */
+export const MIN_EPSILON = 0.001;
+
+/**
+ * Largest epsilon a policy may allow one query. At 100 the discrete Laplace
+ * scale of a count is at most m/100, so almost every draw is 0 and the
+ * answer is the exact value: any larger number (1e300 for 1e-3) is a typo
+ * that would turn the gateway into a raw-count service, not a policy.
+ */
+export const MAX_QUERY_EPSILON = 100;
+
+const queryEpsilon = z.number().finite().min(MIN_EPSILON).max(MAX_QUERY_EPSILON);
+
 export const columnClass = z.enum(['identifier', 'quasi_identifier', 'sensitive', 'public']);
 export type ColumnClass = z.infer<typeof columnClass>;
 
@@ -120,7 +137,7 @@ export const policySchema = z
       })
       .strict(),
     epsilon: z
-      .object({ default: finitePositive, max: finitePositive })
+      .object({ default: queryEpsilon, max: queryEpsilon })
       .strict()
       .refine((e) => e.default <= e.max, {
         message: 'default must not exceed max',

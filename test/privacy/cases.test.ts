@@ -49,6 +49,15 @@ t.test('NaN, Infinity, huge and negative numbers in a policy are refused', async
   refused(t, (p) => (p.epsilon.default = -1), /epsilon\.default/);
   refused(t, (p) => (p.epsilon.max = Number.NaN), /epsilon\.max/);
   refused(t, (p) => (p.epsilon.max = Number.POSITIVE_INFINITY), /epsilon\.max/);
+  // Huge but finite: a noise scale of m/1e300 makes every draw 0, an exact release.
+  refused(
+    t,
+    (p) => ((p.epsilon.max = 1e300), (p.budgets.perBuyer.epsilon = 1e301)),
+    /epsilon\.max/,
+  );
+  refused(t, (p) => (p.epsilon.max = 101), /epsilon\.max/);
+  refused(t, (p) => (p.epsilon.default = 1e-4), /epsilon\.default/);
+  t.equal(nycPolicy((p) => ((p.epsilon.max = 20), (p.epsilon.default = 0.001))).epsilon.max, 20);
   refused(t, (p) => (p.delta = -1e-6), /delta/);
   refused(t, (p) => (p.delta = 0.5), /delta/);
   refused(t, (p) => (p.budgets.perBuyer.epsilon = 1e309), /budgets\.perBuyer\.epsilon/);
