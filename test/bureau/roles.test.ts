@@ -12,6 +12,7 @@ const routes: { method: string; path: string; allowed: Role[]; body?: unknown }[
   { method: 'GET', path: '/v1/audit/key', allowed: ['buyer', 'bureau', 'auditor'] },
   { method: 'GET', path: '/v1/budget', allowed: ['buyer'] },
   { method: 'POST', path: '/v1/query', allowed: ['buyer'], body: boroughCount(0.1) },
+  { method: 'POST', path: '/v1/query/quote', allowed: ['buyer'], body: boroughCount(0.1) },
   { method: 'GET', path: '/v1/audit/mine', allowed: ['buyer'] },
   { method: 'GET', path: '/v1/audit/entries', allowed: ['auditor'] },
   { method: 'GET', path: '/v1/audit/verify', allowed: ['auditor'] },
