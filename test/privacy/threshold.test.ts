@@ -99,9 +99,11 @@ t.test('release rates around the threshold (seeded simulation)', async (t) => {
   t.ok(Math.abs(passes - n * rate) < Z_1E6 * Math.sqrt(n * rate * (1 - rate)), `${passes}`);
   t.ok(passes / n <= 0.05);
 
-  // Far above tau (41 units): misses need Z <= -31, probability p^31 / (1 + p) = 1.2e-7 per group.
+  // Far above tau (41 units): misses need Z <= -31, probability p^31 / (1 + p) = 1.15e-7 per
+  // group, 4.6e-3 expected over n; three or more misses have probability 1.6e-8 (a bound
+  // of n - 1 would fail by chance with probability 1.1e-5, above the 1e-6 stated).
   const farAbove = release({ plan, groups: groupsOf(41, n), publicKeys: [undefined] }, source);
-  t.ok(farAbove.released >= n - 1, `${farAbove.released} of ${n}`);
+  t.ok(farAbove.released >= n - 2, `${farAbove.released} of ${n}`);
 });
 
 t.test('with m = 2 each group crosses at rate <= delta / m', async (t) => {
