@@ -93,11 +93,18 @@ t.test('an answer whose ledger flush fails is withheld, in the error shape', asy
   const other = await g.call('/v1/budget', { token });
   t.equal(other.status, 500, 'a route that only reads still needs its audit entry on disk');
   t.equal(other.json.error.code, 'VEIL_LEDGER_SYNC');
+  const topUp = await g.call('/v1/budgets/nyc311_street_flooding/unflushed/top-up', {
+    token: g.token('bureau'),
+    body: { epsilon: 5 },
+  });
+  t.equal(topUp.status, 500, 'a budget change is acknowledged only once it is on disk');
+  t.equal(topUp.json.error.code, 'VEIL_LEDGER_SYNC');
   const lines = g.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
   const failed = lines.filter((l) => l.level === 50);
   t.same(
     failed.map((l) => [l.event, l.status, l.code]),
     [
+      ['request', 500, 'VEIL_LEDGER_SYNC'],
       ['request', 500, 'VEIL_LEDGER_SYNC'],
       ['request', 500, 'VEIL_LEDGER_SYNC'],
     ],

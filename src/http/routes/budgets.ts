@@ -18,11 +18,12 @@ const period = z
   .regex(/^(all|\d{4}|\d{4}-\d{2})$/, 'a period is all, YYYY or YYYY-MM')
   .optional();
 const amount = z.number().finite().min(0).max(1e6);
-const grantBody = z.object({ epsilon: amount, delta: amount.lt(1), period }).strict();
-const topUpBody = z
+/** Bodies and query of the budget routes, exported so the OpenAPI document is built from them. */
+export const grantBody = z.object({ epsilon: amount, delta: amount.lt(1), period }).strict();
+export const topUpBody = z
   .object({ epsilon: amount.default(0), delta: amount.lt(1).default(0), period })
   .strict();
-const revokeQuery = z.object({ period }).strict();
+export const revokeQuery = z.object({ period }).strict();
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
@@ -54,7 +55,9 @@ interface ChangeRequest {
  * Reads the buyer's limit, sets the new one and appends its audit entry in
  * one transaction: a budget change without its record is impossible, and two
  * concurrent top-ups cannot both start from the same limit (one would be lost
- * and its audit entry would show a "before" that never was).
+ * and its audit entry would show a "before" that never was). The change is
+ * acknowledged only once it is on disk: a revoke the bureau saw succeed
+ * cannot come undone in a power loss.
  */
 async function apply(ctx: GatewayContext, req: FastifyRequest, request: ChangeRequest) {
   const who = principalOf(req);
@@ -88,6 +91,7 @@ async function apply(ctx: GatewayContext, req: FastifyRequest, request: ChangeRe
     );
     return { change, before };
   });
+  await ctx.store.durable();
   req.audited = true;
   const spent = await ctx.store.ledger.spent({
     buyer: change.buyer,
