@@ -17,6 +17,32 @@ export function registrationCode(policy: LoadedPolicy): string {
 }
 
 /**
+ * Why a proposed version may not carry its registration code: a product keeps
+ * the code of its active version (buyers and contracts cite it), and no two
+ * products share one. Empty when the code is fine.
+ */
+export function registrationProblems(
+  proposed: LoadedPolicy,
+  active: LoadedPolicy | undefined,
+  others: Iterable<LoadedPolicy>,
+): string[] {
+  const code = registrationCode(proposed);
+  const problems: string[] = [];
+  if (active !== undefined && registrationCode(active) !== code) {
+    problems.push(
+      `registrationCode: "${proposed.dataset}" is registered as "${registrationCode(active)}"; ` +
+        `a new version may not change it to "${code}"`,
+    );
+  }
+  for (const other of others) {
+    if (other.dataset !== proposed.dataset && registrationCode(other) === code) {
+      problems.push(`registrationCode: "${code}" is already the code of "${other.dataset}"`);
+    }
+  }
+  return problems;
+}
+
+/**
  * The row count as a power-of-ten bucket ("1,000-9,999"): the exact count is
  * a statistic of the data that no policy releases.
  */

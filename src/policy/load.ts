@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ZodError } from 'zod';
 import { canonicalJson } from '../shared/canonical-json.js';
+import { registrationProblems } from './catalogue.js';
 import { policySchema, type Policy } from './schema.js';
 
 /** A validated policy with its public key ranges expanded and a content version. */
@@ -70,6 +71,8 @@ export function loadPolicies(dir: string): Map<string, LoadedPolicy> {
     const policy = validatePolicy(raw, path);
     if (out.has(policy.dataset))
       throw new PolicyFileError(path, [`dataset: "${policy.dataset}" is defined twice`]);
+    const clash = registrationProblems(policy, undefined, out.values());
+    if (clash.length) throw new PolicyFileError(path, clash);
     out.set(policy.dataset, policy);
   }
   return out;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { VeilError } from '../../errors/registry.js';
+import { registrationProblems } from '../../policy/catalogue.js';
 import { diffPolicies } from '../../policy/diff.js';
 import { dryRun, recentQueries } from '../../policy/dry-run.js';
 import type { LoadedPolicy } from '../../policy/load.js';
@@ -39,6 +40,14 @@ export function policyRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   );
   app.put<DatasetParams>('/v1/policies/:dataset', bureau, async (req) => {
     const who = principalOf(req);
+    const active = ctx.registry.require(req.params.dataset);
+    const proposed = ctx.registry.propose(req.params.dataset, req.body);
+    const problems = registrationProblems(proposed, active, ctx.registry.values());
+    if (problems.length) {
+      throw new VeilError('VEIL_POLICY_INVALID', `the policy is invalid: ${problems[0]}`, {
+        problems,
+      });
+    }
     const { policy, changed } = await ctx.registry.put(req.params.dataset, req.body, who.sub);
     req.log.info(
       { event: 'policy_put', dataset: policy.dataset, version: policy.version, changed },
