@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { VeilError } from '../../errors/registry.js';
 import { registrationProblems } from '../../policy/catalogue.js';
+import { classificationProblems } from '../../policy/classification.js';
 import { diffPolicies } from '../../policy/diff.js';
 import { dryRun, recentQueries } from '../../policy/dry-run.js';
 import type { LoadedPolicy } from '../../policy/load.js';
@@ -42,7 +43,10 @@ export function policyRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const who = principalOf(req);
     const active = ctx.registry.require(req.params.dataset);
     const proposed = ctx.registry.propose(req.params.dataset, req.body);
-    const problems = registrationProblems(proposed, active, ctx.registry.values());
+    const problems = [
+      ...classificationProblems(proposed, active),
+      ...registrationProblems(proposed, active, ctx.registry.values()),
+    ];
     if (problems.length) {
       throw new VeilError('VEIL_POLICY_INVALID', `the policy is invalid: ${problems[0]}`, {
         problems,
