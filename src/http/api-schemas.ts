@@ -92,17 +92,6 @@ export const answerBody = z
   })
   .loose();
 
-export const auditQuery = z.object({
-  buyer: z.string().optional(),
-  dataset: z.string().optional(),
-  outcome: z.enum(['answered', 'refused', 'error', 'recovered']).optional(),
-  code: z.string().optional(),
-  from: z.iso.datetime().optional(),
-  to: z.iso.datetime().optional(),
-  limit: z.number().int().min(1).max(1000).optional(),
-  after: z.number().int().min(0).optional(),
-});
-
 export const auditEntriesBody = z
   .object({
     entries: z.array(
@@ -123,8 +112,15 @@ export const auditEntriesBody = z
   .loose();
 
 export const auditVerifyBody = z.union([
-  z.object({ ok: z.literal(true), entries: z.number().int() }),
-  z.object({ ok: z.literal(false), brokenAt: z.number().int(), reason: z.string() }),
+  z
+    .object({
+      ok: z.literal(true),
+      entries: z.number().int(),
+      checkpoints: z.number().int(),
+      signedThrough: z.number().int().meta({ description: 'the newest signed entry' }),
+    })
+    .loose(),
+  z.object({ ok: z.literal(false), brokenAt: z.number().int(), reason: z.string() }).loose(),
 ]);
 
 /** Bodies that work as written on the bundled data, for the docs page's "Try it out". */

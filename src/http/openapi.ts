@@ -2,18 +2,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  answerBody,
-  auditEntriesBody,
-  auditQuery,
-  auditVerifyBody,
-  budgetBody,
-  datasetsBody,
-  errorBody,
-  healthBody,
-  queryBody,
-  queryExamples,
-} from './api-schemas.js';
+import { errorBody } from './api-schemas.js';
+import { operations, type OperationSpec } from './openapi-operations.js';
 
 /** A zod schema as OpenAPI 3.1 (JSON Schema 2020-12), in its input form for bodies. */
 function schemaOf(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
@@ -25,7 +15,6 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output' = 'output'): Record<
   return rest;
 }
 
-const json = (schema: z.ZodType) => ({ 'application/json': { schema: schemaOf(schema) } });
 const refusal = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -33,96 +22,71 @@ const refusal = (description: string) => ({
 const authRefusals = {
   '401': refusal('No token, or an invalid or expired one (VEIL_AUTH_*)'),
   '403': refusal("The token's role may not use this route (VEIL_AUTH_FORBIDDEN)"),
+  '429': refusal('Too many requests from this caller (VEIL_RATE_LIMITED, Retry-After header)'),
 };
 
 type Operation = Record<string, unknown>;
 
-/** The described routes, keyed by OpenAPI path then method; the contract buyers code against. */
-function describedPaths(): Record<string, Record<string, Operation>> {
+/** The parameters of an operation: its path's `{names}`, then its query schema's fields. */
+function parametersOf(path: string, query: z.ZodObject | undefined): Operation[] {
+  const inPath = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  const inQuery = Object.entries(query?.shape ?? {}).map(([name, field]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: schemaOf(field as z.ZodType, 'input'),
+  }));
+  return [...inPath, ...inQuery];
+}
+
+function operationOf(path: string, spec: OperationSpec): Operation {
+  const answer =
+    spec.response === 'ndjson'
+      ? { 'application/x-ndjson': { schema: { type: 'string' } } }
+      : { 'application/json': { schema: schemaOf(spec.response) } };
+  const refusals = Object.fromEntries(
+    Object.entries(spec.refusals ?? {}).map(([status, text]) => [status, refusal(text)]),
+  );
+  const parameters = parametersOf(path, spec.query);
+  const body = spec.body && {
+    required: true,
+    content: {
+      'application/json': {
+        schema: schemaOf(spec.body, 'input'),
+        ...(spec.bodyExamples ? { examples: spec.bodyExamples } : {}),
+      },
+    },
+  };
   return {
-    '/health': {
-      get: {
-        summary: 'Liveness',
-        tags: ['operations'],
-        security: [],
-        responses: { '200': { description: 'The gateway is up', content: json(healthBody) } },
-      },
-    },
-    '/v1/datasets': {
-      get: {
-        summary: 'Catalogue: dimensions, levels, public keys, measures, k, epsilon, your budget',
-        tags: ['buyers'],
-        responses: {
-          '200': { description: 'Every dataset', content: json(datasetsBody) },
-          ...authRefusals,
-        },
-      },
-    },
-    '/v1/budget': {
-      get: {
-        summary: "The calling buyer's budget per dataset for the current period",
-        tags: ['buyers'],
-        responses: {
-          '200': { description: 'Budgets', content: json(budgetBody) },
-          ...authRefusals,
-        },
-      },
-    },
-    '/v1/query': {
-      post: {
-        summary: 'Answer an aggregate query, as JSON or as SQL, with differential privacy',
-        description:
-          'Checked against the dataset policy, charged to your budget, answered with discrete ' +
-          'Laplace noise; groups with too few people are withheld. See docs/sql.md for SQL.',
-        tags: ['buyers'],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': { schema: schemaOf(queryBody, 'input'), examples: queryExamples },
-          },
-        },
-        responses: {
-          '200': { description: 'The noisy answer', content: json(answerBody) },
-          '400': refusal(
-            'The query is invalid or refused by the policy (VEIL_QUERY_*, VEIL_SQL_*)',
-          ),
-          ...authRefusals,
-          '404': refusal('Unknown dataset (VEIL_QUERY_UNKNOWN_DATASET)'),
-          '429': refusal('The query would exceed a privacy budget (VEIL_BUDGET_EXHAUSTED)'),
-        },
-      },
-    },
-    '/v1/audit/entries': {
-      get: {
-        summary: 'The audit log, filtered and paged',
-        tags: ['auditors'],
-        parameters: queryParameters(auditQuery),
-        responses: {
-          '200': { description: 'A page of entries', content: json(auditEntriesBody) },
-          ...authRefusals,
-        },
-      },
-    },
-    '/v1/audit/verify': {
-      get: {
-        summary: 'Recompute the hash chain and say where it breaks',
-        tags: ['auditors'],
-        responses: {
-          '200': { description: 'The verdict', content: json(auditVerifyBody) },
-          ...authRefusals,
-        },
-      },
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tags: spec.tags,
+    ...(spec.public ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(body ? { requestBody: body } : {}),
+    responses: {
+      '200': { description: spec.responseDescription, content: answer },
+      ...(spec.public ? {} : authRefusals),
+      ...refusals,
     },
   };
 }
 
-function queryParameters(schema: z.ZodObject): Operation[] {
-  return Object.entries(schema.shape).map(([name, field]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: schemaOf(field as z.ZodType),
-  }));
+/** The described routes, keyed by OpenAPI path then method, built from the zod operations. */
+function describedPaths(): Record<string, Record<string, Operation>> {
+  return Object.fromEntries(
+    Object.entries(operations).map(([path, ops]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(ops).map(([method, spec]) => [method, operationOf(path, spec)]),
+      ),
+    ]),
+  );
 }
 
 /**

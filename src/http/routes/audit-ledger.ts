@@ -9,7 +9,8 @@ import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { parseQuery } from './policies.js';
 
-const lossQuery = z
+/** Filters of the privacy-loss report; exported so the OpenAPI document uses the same rules. */
+export const lossQuery = z
   .object({
     buyer: z.string().max(200).optional(),
     dataset: z.string().max(100).optional(),
@@ -17,7 +18,8 @@ const lossQuery = z
   })
   .strict();
 
-const cellsQuery = z
+/** Filters and paging of the release register, also for the OpenAPI document. */
+export const cellsQuery = z
   .object({
     buyer: z.string().max(200).optional(),
     dataset: z.string().max(100).optional(),
@@ -27,7 +29,8 @@ const cellsQuery = z
   })
   .strict();
 
-const mineQuery = z
+/** Paging of a buyer's own entries, also for the OpenAPI document. */
+export const mineQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     after: z.coerce.number().int().min(0).default(0),

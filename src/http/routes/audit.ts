@@ -5,7 +5,8 @@ import { VeilError } from '../../errors/registry.js';
 import { requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 
-const listQuery = z
+/** Filters and paging of GET /v1/audit/entries; the OpenAPI document is built from it. */
+export const listQuery = z
   .object({
     buyer: z.string().max(200).optional(),
     dataset: z.string().max(100).optional(),

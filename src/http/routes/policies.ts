@@ -11,8 +11,15 @@ import type { GatewayContext } from '../context.js';
 
 type DatasetParams = { Params: { dataset: string } };
 
-const diffQuery = z.object({ from: z.string().min(1).max(40), to: z.string().min(1).max(40) });
-const dryRunQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+/** Query of GET .../diff: the two versions, by number or id; exported for the OpenAPI document. */
+export const diffQuery = z.object({
+  from: z.string().min(1).max(40),
+  to: z.string().min(1).max(40),
+});
+/** Query of POST .../dry-run: how many logged queries to replay; also documents it. */
+export const dryRunQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
 
 /** Parses route query parameters or refuses with the first problem's path. */
 export function parseQuery<T>(schema: z.ZodType<T>, value: unknown): T {
