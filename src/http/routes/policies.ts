@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { VeilError } from '../../errors/registry.js';
 import { registrationProblems } from '../../policy/catalogue.js';
@@ -31,6 +31,37 @@ export function parseQuery<T>(schema: z.ZodType<T>, value: unknown): T {
   });
 }
 
+/**
+ * Records a policy change in the hash-chained log: the dataset, the version
+ * now active and its full sha256, so the stored policy history (a plain
+ * table) can be checked against the chain, and the entry is signed with the
+ * chain at the next checkpoint. Sets `audited` so the request gets no second,
+ * poorer entry.
+ */
+async function auditPut(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  policy: LoadedPolicy,
+  changed: boolean,
+): Promise<void> {
+  const who = principalOf(req);
+  const stored = (await ctx.registry.history(policy.dataset)).find((v) => v.id === policy.version);
+  await ctx.store.audit.append({
+    requestId: req.id,
+    buyer: who.sub,
+    role: who.role,
+    route: req.routeOptions.url ?? null,
+    method: req.method,
+    status: 200,
+    outcome: 'answered',
+    dataset: policy.dataset,
+    policyVersion: policy.version,
+    query: JSON.stringify({ action: 'policy_put', changed, hash: stored?.hash ?? null }),
+  });
+  req.audited = true;
+  await ctx.store.durable();
+}
+
 /** The policy as the bureau wrote it, with its version id. */
 function shown(p: LoadedPolicy) {
   const { publicKeyLists: _k, version, ...policy } = p;
@@ -60,6 +91,7 @@ export function policyRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       });
     }
     const { policy, changed } = await ctx.registry.put(req.params.dataset, req.body, who.sub);
+    await auditPut(ctx, req, policy, changed);
     req.log.info(
       { event: 'policy_put', dataset: policy.dataset, version: policy.version, changed },
       'policy',
