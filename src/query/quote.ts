@@ -1,6 +1,6 @@
 import { aggregateHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
-import { needsSelection, planOf, type AnswerContext } from './answer.js';
-import type { CheckedQuery } from './checked.js';
+import { planOf, type AnswerContext } from './answer.js';
+import { otherKeyOf, type CheckedQuery } from './checked.js';
 import { budgetStanding } from './limits.js';
 import { dataVersionOf, findStored } from './repeat.js';
 
@@ -32,8 +32,12 @@ export interface Quote {
   /** False when the query would be refused with VEIL_BUDGET_EXHAUSTED (buyer or dataset budget). */
   fits: boolean;
   partitionSelection: {
+    /** True when some cells are thresholded: all of them, or only "other" cells. */
     needed: boolean;
-    /** Grouped or filtered columns without a public key list: the ones that need it. */
+    /**
+     * Grouped or filtered columns without a public key list, and grouped
+     * columns with an "other" label (only their label cells are thresholded).
+     */
     dimensions: string[];
     k: number;
     /** The release threshold on noisy distinct units, or null without selection. */
@@ -49,7 +53,8 @@ function selectionDimensions(q: CheckedQuery): string[] {
   const filtered = q.filters
     .filter((f) => !publicAt(f.dimension, f.level))
     .map((f) => `${f.dimension}:${f.level}`);
-  return [...new Set([...grouped, ...filtered])];
+  const labelled = q.groupBy.filter((g) => otherKeyOf(g) !== undefined).map((g) => g.label);
+  return [...new Set([...grouped, ...filtered, ...labelled])];
 }
 
 function intervalsOf(q: CheckedQuery, plan: ReturnType<typeof planOf>): Quote['intervals'] {
@@ -97,7 +102,7 @@ export async function quoteQuery(
     },
     fits,
     partitionSelection: {
-      needed: needsSelection(q),
+      needed: plan.selection !== undefined,
       dimensions: selectionDimensions(q),
       k: q.policy.k,
       tau: plan.selection?.tau ?? null,
