@@ -55,6 +55,12 @@ t.test('help, config, policy check: output and exit codes', async (t) => {
   }
   t.match(help.stdout, /First steps:/);
   t.match(help.stdout, /Exit codes: 0 success/);
+  t.match(help.stdout, /3 an audit export that does not verify/);
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Operating Veil'), readme.indexOf('### Limits'));
+  const variables = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map(([, name]) => name!);
+  t.ok(variables.length >= 15, `${variables.length} variables in the README's table`);
+  for (const v of variables) t.ok(help.stdout.includes(v), `--help names ${v}`);
 
   t.equal(check.code, 0, 'bundled policies are valid');
   t.match(
@@ -84,4 +90,25 @@ t.test('help, config, policy check: output and exit codes', async (t) => {
 
   t.equal(missing.code, 1, 'a missing required option exits 1');
   t.match(missing.stderr, /required option '--role <role>' not specified/);
+});
+
+t.test('each command explains itself; a mistyped one is an error', async (t) => {
+  const commands = ['serve', 'ingest', 'token', 'audit verify', 'policy check'];
+  const [typo, ...helps] = await Promise.all([
+    veil(['srve']),
+    ...commands.map((c) => veil([...c.split(' '), '--help'])),
+  ]);
+  const options: Record<string, string[]> = {
+    ingest: ['--dataset <id>', '--source <csv>'],
+    token: ['--sub <organisation>', '--role <role>', '--ttl <seconds>'],
+    'audit verify': ['--key <pem>'],
+  };
+  for (const [i, cmd] of commands.entries()) {
+    const run = helps[i]!;
+    t.equal(run.code, 0, `${cmd} --help exits 0`);
+    t.match(run.stdout, new RegExp(`^Usage: veil ${cmd}\\b`), `${cmd} has a usage line`);
+    for (const o of options[cmd] ?? []) t.ok(run.stdout.includes(o), `${cmd} lists ${o}`);
+  }
+  t.equal(typo!.code, 1, 'a mistyped command exits 1 and starts nothing');
+  t.match(typo!.stderr, /unknown command 'srve'[\s\S]*Did you mean serve\?/);
 });
