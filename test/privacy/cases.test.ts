@@ -160,6 +160,33 @@ t.test('clamping: the sum uses the clamped values', async (t) => {
   t.same(groups[0]!.measures.hours_to_close, { sumGrid: 3860, nonNull: 4 });
 });
 
+t.test('asymmetric negative bounds: the enclave never sums past the sensitivity', async (t) => {
+  // [-50, 20] at g = 0.5: the plan assumes |a row's grid value| <= max(50, 20) / 0.5 = 100.
+  const conn = await enclaveWith([
+    ['a', 1, 'BRONX', -1000],
+    ['b', 1, 'BRONX', 1000],
+    ['c', 1, 'BRONX', -49.76],
+    ['d', 1, 'BRONX', -0.3],
+    ['e', 1, 'BRONX', 19.9],
+  ]);
+  const bounds = { lower: -50, upper: 20, granularity: 0.5 };
+  const policy = nycPolicy((p) => Object.assign(p.measures.hours_to_close, bounds));
+  t.equal(gridBound(bounds), 100n);
+  for (const [i, expected] of [-100, 40, -100, -1, 40].entries()) {
+    const one = await enclaveWith([['x', 1, 'BRONX', [-1000, 1000, -49.76, -0.3, 19.9][i]!]]);
+    const { groups } = await trueGroups(one, policy, {
+      aggregates: [{ fn: 'sum', column: 'hours_to_close' }],
+    });
+    const steps = groups[0]!.measures.hours_to_close!.sumGrid as number;
+    t.equal(steps, expected, `row ${i}: ${expected} grid steps`);
+    t.ok(Math.abs(steps) <= 100, 'within the bound the noise is calibrated to');
+  }
+  const { groups } = await trueGroups(conn, policy, {
+    aggregates: [{ fn: 'sum', column: 'hours_to_close' }],
+  });
+  t.same(groups[0]!.measures.hours_to_close, { sumGrid: -121, nonNull: 5 }, 'clamped, then summed');
+});
+
 t.test(
   'an empty dataset or a filter matching nothing gives noisy zeros for public keys',
   async (t) => {
