@@ -15,7 +15,12 @@ export interface AttackFigure {
   note: string;
 }
 
-const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
+/** Three decimals, or a power of ten for bounds too small for them (a p-value's 1e-6). */
+const fmt = (x: number) => {
+  if (Number.isInteger(x)) return String(x);
+  if (Math.abs(x) < 0.001) return x.toExponential(0);
+  return x.toFixed(3);
+};
 
 /** The figures as an aligned text table, one attack variant a line. */
 export function formatTable(figures: AttackFigure[]): string {

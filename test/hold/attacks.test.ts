@@ -1,4 +1,5 @@
 import t from 'tap';
+import { formatTable } from '../../scripts/attacks/report.js';
 import { runAttacks } from '../../scripts/attacks/suite.js';
 
 /**
@@ -31,4 +32,19 @@ t.test('attacks stay within what epsilon-DP allows', async (t) => {
   t.equal(extra.measured, 0, 'no released value has digits beyond the grid');
   const spelled = figures.find((f) => f.attack === 'averaging' && f.n === 30)!;
   t.equal(spelled.measured, spelled.reference, 'the mean of 30 asks is exactly one answer');
+});
+
+t.test('the printed table shows a tiny bound as a power of ten, not as 0.000', async (t) => {
+  const row = {
+    attack: 'precision',
+    variant: 'last grid digit uniform',
+    n: 10,
+    measured: 0.0132,
+    reference: 1e-6,
+    relation: '>',
+    pass: true,
+    note: 'p-value',
+  };
+  const line = formatTable([row]).split('\n')[2]!;
+  t.match(line, /0\.013 +> 1e-6 +yes/);
 });
