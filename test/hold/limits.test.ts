@@ -8,6 +8,8 @@ import { policyDir } from '../fixtures/policies.js';
 
 /** A statement that runs for many seconds on two threads: a long scan DuckDB can interrupt. */
 const SLOW_SQL = 'SELECT count(*) FROM range(20000000000) t(x) WHERE x % 7 = 3';
+/** A statement that must hold far more than 32 MB at once: one string of 50 million numbers. */
+const HUNGRY_SQL = "SELECT length(string_agg(x::VARCHAR, ',')) FROM range(50000000) t(x)";
 
 t.test('body, SQL length and group-key limits answer with their codes', async (t) => {
   const g = await startTestGateway({ VEIL_BODY_LIMIT: '2048', VEIL_SQL_MAX_LENGTH: '200' });
@@ -105,6 +107,30 @@ t.test('DuckDB memory and thread limits reach the enclave; bad ones stop the sta
   t.throws(() => readConfig({ VEIL_QUERY_TIMEOUT_MS: '1' }), /VEIL_QUERY_TIMEOUT_MS/);
   t.throws(() => readConfig({ VEIL_RATE_LIMIT: '-1' }), /VEIL_RATE_LIMIT/);
 });
+
+t.test(
+  'a query past the enclave memory limit fails with its code and charges nothing',
+  async (t) => {
+    const dir = dataDir();
+    const g = await startTestGateway({ VEIL_DATA_DIR: dir, VEIL_DUCKDB_MEMORY: '32MB' });
+    const real = g.gw.enclave.run.bind(g.gw.enclave);
+    g.gw.enclave.run = () => real(HUNGRY_SQL, []);
+    const token = g.token('buyer', 'hungry');
+    const r = await g.call('/v1/query', { token, body: distinctQuery(0) });
+    t.equal(r.status, 500);
+    t.equal(r.json.error.code, 'VEIL_ENCLAVE_FAILED');
+    t.notMatch(r.text, /memory|MiB|MB/i, 'the engine message stays inside');
+    await g.close();
+    t.same(
+      chargeRows(dir).map((c) => c.status),
+      ['released'],
+      'the reservation was released: no number left the gateway',
+    );
+    const view = await ledgerView(dir);
+    t.equal(view.entries.find((e) => e.code === 'VEIL_ENCLAVE_FAILED')?.epsilon, 0, 'audited free');
+    rmSync(dir, { recursive: true, force: true });
+  },
+);
 
 t.test('the per-buyer rate limit answers 429 VEIL_RATE_LIMITED, per sub', async (t) => {
   const dir = dataDir();
