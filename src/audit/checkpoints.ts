@@ -48,6 +48,7 @@ export async function checkpoint(
     .selectFrom('audit_checkpoints')
     .selectAll()
     .orderBy('seq', 'desc')
+    .limit(1)
     .executeTakeFirst();
   if (head === undefined || head.seq === 0 || head.seq - (last?.seq ?? 0) < every) {
     return last && toCheckpoint(last);

@@ -1,4 +1,5 @@
 import type { AuditEntryTable, Db } from '../ledger/schema.js';
+import { prepared } from '../ledger/prepared.js';
 import { atomically } from '../ledger/transaction.js';
 import { entryHash } from './chain.js';
 import type { AuditEntryInput, AuditOutcome, AuditRecord } from './entry.js';
@@ -9,6 +10,32 @@ import { toHashedFields, toRecord } from './entry.js';
  * that an entry can commit together with the budget charge it records.
  */
 
+/** Every column of an entry, in table order, as toHashedFields writes them, then the hash. */
+const ENTRY_COLUMNS = [
+  ...Object.keys(toHashedFields({ outcome: 'answered' }, 0, '', '')),
+  'hash',
+] as (keyof AuditEntryTable)[];
+
+const bumpHead = prepared((db) =>
+  db
+    .updateTable('audit_head')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('id', '=', 1)
+    .returning(['seq', 'hash']),
+);
+
+const insertEntry = prepared((db, row: AuditEntryTable) =>
+  db
+    .insertInto('audit_entries')
+    .values(
+      Object.fromEntries(ENTRY_COLUMNS.map((c) => [c, row[c]])) as unknown as AuditEntryTable,
+    ),
+);
+
+const setHeadHash = prepared((db, a: { hash: string }) =>
+  db.updateTable('audit_head').set({ hash: a.hash }).where('id', '=', 1),
+);
+
 /**
  * Appends one entry at the end of the chain. The head row is bumped first:
  * that write serializes concurrent appends, so each gets the next seq and the
@@ -16,20 +43,12 @@ import { toHashedFields, toRecord } from './entry.js';
  */
 export function appendEntry(db: Db, input: AuditEntryInput, now: string): Promise<AuditRecord> {
   return atomically(db, async (trx) => {
-    await trx
-      .updateTable('audit_head')
-      .set((eb) => ({ seq: eb('seq', '+', 1) }))
-      .where('id', '=', 1)
-      .execute();
-    const head = await trx
-      .selectFrom('audit_head')
-      .select(['seq', 'hash'])
-      .where('id', '=', 1)
-      .executeTakeFirstOrThrow(() => new Error('the audit head row is missing'));
+    const head = (await bumpHead(trx, {})).rows[0];
+    if (head === undefined) throw new Error('the audit head row is missing');
     const fields = toHashedFields(input, head.seq, head.hash, now);
     const row: AuditEntryTable = { ...fields, hash: entryHash(fields) };
-    await trx.insertInto('audit_entries').values(row).execute();
-    await trx.updateTable('audit_head').set({ hash: row.hash }).where('id', '=', 1).execute();
+    await insertEntry(trx, row);
+    await setHeadHash(trx, { hash: row.hash });
     return toRecord(row);
   });
 }

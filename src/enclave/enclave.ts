@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { VeilError } from '../errors/registry.js';
 import { hardenedDuckDbOptions } from '../frontend/sql/hardening.js';
 import { enclaveFile } from '../ingest/paths.js';
@@ -33,6 +38,7 @@ export class Enclave {
   private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
   /** Statements run so far; lets tests prove a refused query ran nothing. */
   statementsRun = 0;
+  private readonly statements = new StatementCache();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -92,7 +98,9 @@ export class Enclave {
       again = setInterval(() => conn.interrupt(), 25);
     }, this.timeoutMs);
     try {
-      const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
+      const stmt = await this.statements.get(conn, sql);
+      stmt.bind(params as DuckDBValue[]);
+      const reader = await stmt.runAndReadAll();
       return reader.getRowsJS() as unknown[][];
     } catch (err) {
       if (timedOut) throw timeoutError(this.timeoutMs);
@@ -121,6 +129,7 @@ export class Enclave {
   }
 
   close(): void {
+    this.statements.clear();
     for (const c of this.idle) c.closeSync();
     this.idle.length = 0;
     this.instance.closeSync();
@@ -150,4 +159,46 @@ function timeoutError(limitMs: number): VeilError {
       'nothing was charged. Ask a narrower question or try again later',
     { limitMs },
   );
+}
+
+/** Prepared statements kept per connection; the gateway's SQL shapes are few. */
+const STATEMENTS_PER_CONNECTION = 200;
+
+/**
+ * Prepared statements by connection and SQL text. The rewrite binds every
+ * value as a parameter, so one text serves every query of its shape; parsing
+ * and planning it again each time cost about a third of a small query's
+ * enclave time. Past the size, the oldest text of a connection leaves first.
+ */
+class StatementCache {
+  private readonly byConnection = new Map<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+
+  async get(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
+    let cache = this.byConnection.get(conn);
+    if (cache === undefined) {
+      cache = new Map();
+      this.byConnection.set(conn, cache);
+    }
+    const kept = cache.get(sql);
+    if (kept !== undefined) {
+      cache.delete(sql);
+      cache.set(sql, kept);
+      return kept;
+    }
+    const stmt = await conn.prepare(sql);
+    cache.set(sql, stmt);
+    if (cache.size > STATEMENTS_PER_CONNECTION) {
+      const [oldest, old] = cache.entries().next().value!;
+      cache.delete(oldest);
+      old.destroySync();
+    }
+    return stmt;
+  }
+
+  clear(): void {
+    for (const cache of this.byConnection.values()) {
+      for (const stmt of cache.values()) stmt.destroySync();
+    }
+    this.byConnection.clear();
+  }
 }

@@ -18,6 +18,13 @@ declare module 'fastify' {
 }
 
 /**
+ * Verified tokens kept by fast-jwt (LRU), so a buyer's repeated token is
+ * checked once, not on every request; an entry lives no longer than its
+ * token's `exp` (and at most fast-jwt's ten-minute default).
+ */
+const JWT_CACHE_SIZE = 1000;
+
+/**
  * Verifies bearer tokens: HS256 with the gateway's secret, or RS256/EdDSA
  * with a configured public key chosen by `kid` (so `alg: none` and algorithm
  * swaps fail), `exp` required, and `sub` and `role` checked against the schema.
@@ -35,7 +42,7 @@ export async function registerAuth(
     secret: { private: secret, public: keyChooser(secret, publicKeys) },
     decode: { complete: true },
     sign: { algorithm: 'HS256' },
-    verify: { algorithms, requiredClaims: ['exp'] },
+    verify: { algorithms, requiredClaims: ['exp'], cache: JWT_CACHE_SIZE },
   });
 }
 

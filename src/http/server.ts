@@ -24,10 +24,18 @@ import { quoteRoutes } from './routes/quote.js';
 import { registerRateLimit } from './rate-limit.js';
 import { traceRequests } from '../telemetry/request-span.js';
 
-/** The gateway's pino logger: JSON lines, no request bodies, headers or values. */
+/**
+ * The gateway's pino logger: JSON lines, no request bodies, headers or values.
+ * Standard output is written asynchronously: lines that arrive while a write
+ * is in flight go out together in the next, so logging a line per request
+ * costs no system call per request under load, and pino flushes what is
+ * left when the process exits. A SIGKILL can lose the last lines; the audit
+ * log, not this one, is the record that must survive.
+ */
 export function createLogger(level: string, stream?: NodeJS.WritableStream): Logger {
   const opts = { level, base: { service: 'veil' } };
-  return stream ? pino(opts, stream as pino.DestinationStream) : pino(opts);
+  const dest = stream ?? pino.destination({ dest: 1, sync: false });
+  return pino(opts, dest as pino.DestinationStream);
 }
 
 /**

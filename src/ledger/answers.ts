@@ -1,3 +1,4 @@
+import { prepared } from './prepared.js';
 import type { Db } from './schema.js';
 
 /**
@@ -54,13 +55,30 @@ export async function createAnswerTable(db: Db): Promise<void> {
     .execute();
 }
 
-/** The stored answer of a normalized question, if one was released. */
-export async function findAnswer(db: Db, key: string): Promise<ReleasedAnswerInput | undefined> {
-  const row = await db
+const selectAnswer = prepared((db, a: { key: string }) =>
+  db
     .selectFrom('released_answers')
     .select(['key', 'query_id', 'buyer', 'dataset', 'body'])
-    .where('key', '=', key)
-    .executeTakeFirst();
+    .where('key', '=', a.key),
+);
+
+const insertAnswerRow = prepared((db, row: ReleasedAnswerTable) =>
+  db
+    .insertInto('released_answers')
+    .values({
+      key: row.key,
+      query_id: row.query_id,
+      buyer: row.buyer,
+      dataset: row.dataset,
+      body: row.body,
+      created_at: row.created_at,
+    })
+    .onConflict((oc) => oc.column('key').doNothing()),
+);
+
+/** The stored answer of a normalized question, if one was released. */
+export async function findAnswer(db: Db, key: string): Promise<ReleasedAnswerInput | undefined> {
+  const row = (await selectAnswer(db, { key })).rows[0];
   if (row === undefined) return undefined;
   return {
     key: row.key,
@@ -73,17 +91,13 @@ export async function findAnswer(db: Db, key: string): Promise<ReleasedAnswerInp
 
 /** Inserts an answer; throws AnswerAlreadyStored when the key is taken (first answer wins). */
 export async function insertAnswer(db: Db, input: ReleasedAnswerInput, now: string): Promise<void> {
-  const result = await db
-    .insertInto('released_answers')
-    .values({
-      key: input.key,
-      query_id: input.queryId,
-      buyer: input.buyer,
-      dataset: input.dataset,
-      body: input.body,
-      created_at: now,
-    })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .executeTakeFirst();
-  if (Number(result.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new AnswerAlreadyStored(input.key);
+  const result = await insertAnswerRow(db, {
+    key: input.key,
+    query_id: input.queryId,
+    buyer: input.buyer,
+    dataset: input.dataset,
+    body: input.body,
+    created_at: now,
+  });
+  if (Number(result.numAffectedRows ?? 0n) !== 1) throw new AnswerAlreadyStored(input.key);
 }

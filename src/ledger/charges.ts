@@ -1,7 +1,9 @@
 import { VeilError } from '../errors/registry.js';
 import type { BudgetAmount, BudgetLimits } from './limits.js';
 import { assertValidCost, ensureWithin } from './limits.js';
-import type { BudgetChargeTable, ChargeStatus, Db } from './schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import { prepared } from './prepared.js';
+import type { BudgetChargeTable, ChargeStatus, Database, Db } from './schema.js';
 import { atomically } from './transaction.js';
 
 /**
@@ -51,9 +53,6 @@ export interface BudgetGrant extends BudgetAmount {
   period: string;
 }
 
-/** Statuses that count against a budget: money promised or spent. */
-const COUNTED: ChargeStatus[] = ['reserved', 'charged'];
-
 /**
  * Checks both budgets and inserts the reservation in one transaction. The
  * lock-row write comes first so that concurrent reservations of the dataset
@@ -80,21 +79,38 @@ export function reserveCharge(db: Db, req: ReserveRequest, now: string): Promise
       created_at: now,
       updated_at: now,
     };
-    await trx.insertInto('budget_charges').values(row).execute();
+    await insertCharge(trx, row);
     return toCharge(row);
   });
 }
 
-async function lockScope(trx: Db, dataset: string, period: string): Promise<void> {
-  await trx
+const bumpLock = prepared((db, a: { dataset: string; period: string }) =>
+  db
     .insertInto('budget_locks')
-    .values({ dataset, period, reservations: 1 })
+    .values({ dataset: a.dataset, period: a.period, reservations: 1 })
     .onConflict((oc) =>
       oc
         .columns(['dataset', 'period'])
         .doUpdateSet((eb) => ({ reservations: eb('budget_locks.reservations', '+', 1) })),
-    )
-    .execute();
+    ),
+);
+
+const insertCharge = prepared((db, row: BudgetChargeTable) =>
+  db.insertInto('budget_charges').values({
+    id: row.id,
+    buyer: row.buyer,
+    dataset: row.dataset,
+    period: row.period,
+    epsilon: row.epsilon,
+    delta: row.delta,
+    status: row.status,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  }),
+);
+
+async function lockScope(trx: Db, dataset: string, period: string): Promise<void> {
+  await bumpLock(trx, { dataset, period });
 }
 
 /**
@@ -108,39 +124,69 @@ export function settleCharge(
   now: string,
 ): Promise<Charge> {
   return atomically(db, async (trx) => {
-    const result = await trx
-      .updateTable('budget_charges')
-      .set({ status: to, updated_at: now })
-      .where('id', '=', queryId)
-      .where('status', '=', 'reserved')
-      .executeTakeFirst();
+    const result = await moveReserved(trx, { id: queryId, to, now });
     const charge = await findCharge(trx, queryId);
-    if (result.numUpdatedRows !== 1n || charge === undefined) {
+    if (result.numAffectedRows !== 1n || charge === undefined) {
       const state = charge === undefined ? 'has no reservation' : `is already ${charge.status}`;
       throw new VeilError('VEIL_INTERNAL', `Query ${queryId} ${state}; it cannot be ${to}.`);
     }
+    if (to === 'charged') await addToTotal(trx, charge);
     return charge;
   });
 }
 
+const moveReserved = prepared((db, a: { id: string; to: ChargeStatus; now: string }) =>
+  db
+    .updateTable('budget_charges')
+    .set({ status: a.to, updated_at: a.now })
+    .where('id', '=', a.id)
+    .where('status', '=', 'reserved'),
+);
+
+const addCharged = prepared((db, c: Charge) =>
+  db
+    .insertInto('budget_totals')
+    .values({
+      buyer: c.buyer,
+      dataset: c.dataset,
+      period: c.period,
+      epsilon: c.epsilon,
+      delta: c.delta,
+    })
+    .onConflict((oc) =>
+      oc.columns(['dataset', 'period', 'buyer']).doUpdateSet((eb) => ({
+        epsilon: eb('budget_totals.epsilon', '+', eb.ref('excluded.epsilon')),
+        delta: eb('budget_totals.delta', '+', eb.ref('excluded.delta')),
+      })),
+    ),
+);
+
+/** Adds a charge to its buyer's running total (budget_totals), creating the row on first use. */
+async function addToTotal(trx: Db, charge: Charge): Promise<void> {
+  await addCharged(trx, charge);
+}
+
+const selectCharge = prepared((db, a: { id: string }) =>
+  db.selectFrom('budget_charges').selectAll().where('id', '=', a.id),
+);
+
+const selectGrant = prepared((db, a: Required<SpendScope>) =>
+  db
+    .selectFrom('budget_grants')
+    .select(['epsilon', 'delta'])
+    .where('buyer', '=', a.buyer)
+    .where('dataset', '=', a.dataset)
+    .where('period', '=', a.period),
+);
+
 /** The charge of a query, if it has one. */
 export async function findCharge(db: Db, queryId: string): Promise<Charge | undefined> {
-  const row = await db
-    .selectFrom('budget_charges')
-    .selectAll()
-    .where('id', '=', queryId)
-    .executeTakeFirst();
+  const row = (await selectCharge(db, { id: queryId })).rows[0];
   return row === undefined ? undefined : toCharge(row);
 }
 
 async function findGrant(db: Db, scope: Required<SpendScope>): Promise<BudgetAmount | undefined> {
-  return db
-    .selectFrom('budget_grants')
-    .select(['epsilon', 'delta'])
-    .where('buyer', '=', scope.buyer)
-    .where('dataset', '=', scope.dataset)
-    .where('period', '=', scope.period)
-    .executeTakeFirst();
+  return (await selectGrant(db, scope)).rows[0];
 }
 
 /** Sets (or replaces) an explicit per-buyer limit. */
@@ -157,44 +203,94 @@ export async function putGrant(db: Db, grant: BudgetGrant): Promise<void> {
     .execute();
 }
 
-/** Reserved plus charged cost in a scope: what is no longer available. */
+/**
+ * Reserved plus charged cost in a scope: what is no longer available. The
+ * charged part is the running total; the reserved part sums only the open
+ * reservations, which are as many as the queries in flight.
+ */
 export async function spentIn(db: Db, scope: SpendScope): Promise<BudgetAmount> {
-  let query = db
-    .selectFrom('budget_charges')
-    .select((eb) => [
-      eb.fn.sum<number | null>('epsilon').as('epsilon'),
-      eb.fn.sum<number | null>('delta').as('delta'),
-    ])
-    .where('dataset', '=', scope.dataset)
-    .where('period', '=', scope.period)
-    .where('status', 'in', COUNTED);
-  if (scope.buyer !== undefined) query = query.where('buyer', '=', scope.buyer);
-  const row = await query.executeTakeFirst();
-  return { epsilon: Number(row?.epsilon ?? 0), delta: Number(row?.delta ?? 0) };
+  const parts = scope.buyer === undefined ? datasetSpent : buyerSpent;
+  const spent = { epsilon: 0, delta: 0 };
+  for (const r of (await parts(db, scope)).rows) {
+    spent.epsilon += Number(r.epsilon ?? 0);
+    spent.delta += Number(r.delta ?? 0);
+  }
+  return spent;
 }
+
+type Sums = { epsilon: number | null; delta: number | null };
+
+function sums(eb: ExpressionBuilder<Database, 'budget_totals' | 'budget_charges'>) {
+  return [
+    eb.fn.sum<number | null>('epsilon').as('epsilon'),
+    eb.fn.sum<number | null>('delta').as('delta'),
+  ];
+}
+
+/** Two rows in one statement: the charged total, then the open reservations. */
+const datasetSpent = prepared<SpendScope, Sums>((db, a) =>
+  db
+    .selectFrom('budget_totals')
+    .select(sums)
+    .where('dataset', '=', a.dataset)
+    .where('period', '=', a.period)
+    .unionAll(
+      db
+        .selectFrom('budget_charges')
+        .select(sums)
+        .where('status', '=', 'reserved')
+        .where('dataset', '=', a.dataset)
+        .where('period', '=', a.period),
+    ),
+);
+
+/** The same, for one buyer. */
+const buyerSpent = prepared<SpendScope, Sums>((db, a) =>
+  db
+    .selectFrom('budget_totals')
+    .select(sums)
+    .where('dataset', '=', a.dataset)
+    .where('period', '=', a.period)
+    .where('buyer', '=', a.buyer!)
+    .unionAll(
+      db
+        .selectFrom('budget_charges')
+        .select(sums)
+        .where('status', '=', 'reserved')
+        .where('dataset', '=', a.dataset)
+        .where('period', '=', a.period)
+        .where('buyer', '=', a.buyer!),
+    ),
+);
 
 /** A buyer's reserved plus charged cost per dataset and period. */
 export async function budgetsOf(db: Db, buyer: string): Promise<BudgetRow[]> {
-  const rows = await db
-    .selectFrom('budget_charges')
-    .select((eb) => [
-      'dataset',
-      'period',
-      eb.fn.sum<number>('epsilon').as('epsilon'),
-      eb.fn.sum<number>('delta').as('delta'),
-    ])
+  const charged = await db
+    .selectFrom('budget_totals')
+    .select(['dataset', 'period', 'epsilon', 'delta'])
     .where('buyer', '=', buyer)
-    .where('status', 'in', COUNTED)
-    .groupBy(['dataset', 'period'])
-    .orderBy('dataset')
-    .orderBy('period')
     .execute();
-  return rows.map((r) => ({
-    dataset: r.dataset,
-    period: r.period,
-    epsilonSpent: Number(r.epsilon),
-    deltaSpent: Number(r.delta),
-  }));
+  const reserved = await db
+    .selectFrom('budget_charges')
+    .select(['dataset', 'period', 'epsilon', 'delta'])
+    .where('status', '=', 'reserved')
+    .where('buyer', '=', buyer)
+    .execute();
+  const rows = new Map<string, BudgetRow>();
+  for (const r of [...charged, ...reserved]) {
+    const key = JSON.stringify([r.dataset, r.period]);
+    const row = rows.get(key) ?? {
+      dataset: r.dataset,
+      period: r.period,
+      epsilonSpent: 0,
+      deltaSpent: 0,
+    };
+    row.epsilonSpent += Number(r.epsilon);
+    row.deltaSpent += Number(r.delta);
+    rows.set(key, row);
+  }
+  const order = (r: BudgetRow) => `${r.dataset}\u0000${r.period}`;
+  return [...rows.values()].sort((a, b) => (order(a) < order(b) ? -1 : 1));
 }
 
 /**

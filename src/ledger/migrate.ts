@@ -10,6 +10,7 @@ import { GENESIS_HASH } from './schema.js';
  */
 export async function migrate(db: Db): Promise<void> {
   await createBudgetTables(db);
+  await createBudgetTotals(db);
   await createAuditTables(db);
   await addCachedFromColumn(db);
   await createAnswerTable(db);
@@ -21,6 +22,50 @@ async function addCachedFromColumn(db: Db): Promise<void> {
   const audit = tables.find((t) => t.name === 'audit_entries');
   if (audit?.columns.some((c) => c.name === 'cached_from')) return;
   await db.schema.alterTable('audit_entries').addColumn('cached_from', 'text').execute();
+}
+
+/**
+ * Creates budget_totals and, when it is new, fills it from the charges
+ * already made, so a store from before the table keeps its spent budgets.
+ * The index on open reservations lets a budget read skip the charged rows.
+ */
+async function createBudgetTotals(db: Db): Promise<void> {
+  const tables = await db.introspection.getTables();
+  const existed = tables.some((t) => t.name === 'budget_totals');
+  await db.schema
+    .createTable('budget_totals')
+    .ifNotExists()
+    .addColumn('buyer', 'text', (c) => c.notNull())
+    .addColumn('dataset', 'text', (c) => c.notNull())
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('epsilon', 'double precision', (c) => c.notNull())
+    .addColumn('delta', 'double precision', (c) => c.notNull())
+    .addPrimaryKeyConstraint('budget_totals_pk', ['dataset', 'period', 'buyer'])
+    .execute();
+  await db.schema
+    .createIndex('budget_charges_open')
+    .ifNotExists()
+    .on('budget_charges')
+    .columns(['status', 'dataset', 'period', 'buyer'])
+    .execute();
+  if (existed) return;
+  await db
+    .insertInto('budget_totals')
+    .columns(['buyer', 'dataset', 'period', 'epsilon', 'delta'])
+    .expression((eb) =>
+      eb
+        .selectFrom('budget_charges')
+        .select((s) => [
+          'buyer',
+          'dataset',
+          'period',
+          s.fn.sum<number>('epsilon').as('epsilon'),
+          s.fn.sum<number>('delta').as('delta'),
+        ])
+        .where('status', '=', 'charged')
+        .groupBy(['buyer', 'dataset', 'period']),
+    )
+    .execute();
 }
 
 async function createBudgetTables(db: Db): Promise<void> {

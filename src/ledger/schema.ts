@@ -26,6 +26,19 @@ export interface BudgetChargeTable {
   updated_at: string;
 }
 
+/**
+ * The charged cost of one buyer per dataset and period, kept up to date by
+ * every charge in the same transaction. Reading a budget then costs one row
+ * and the few open reservations, not a sum over every charge ever made.
+ */
+export interface BudgetTotalTable {
+  buyer: string;
+  dataset: string;
+  period: string;
+  epsilon: number;
+  delta: number;
+}
+
 /** An explicit buyer budget that replaces the policy's per-buyer limit for one period. */
 export interface BudgetGrantTable {
   buyer: string;
@@ -94,6 +107,7 @@ export interface AuditHeadTable {
 export interface Database {
   budget_charges: BudgetChargeTable;
   budget_grants: BudgetGrantTable;
+  budget_totals: BudgetTotalTable;
   budget_locks: BudgetLockTable;
   audit_entries: AuditEntryTable;
   audit_head: AuditHeadTable;

@@ -17,11 +17,16 @@ import {
 import type { BudgetAmount } from './limits.js';
 import { migrateBureau } from './bureau-schema.js';
 import { migrate } from './migrate.js';
-import { insertAnswer, type ReleasedAnswerInput } from './answers.js';
+import { findAnswer, insertAnswer, type ReleasedAnswerInput } from './answers.js';
 import type { ReleasedCell } from '../audit/releases.js';
 import { recordCells } from '../audit/releases.js';
 import type { Db } from './schema.js';
-import { alreadyDurable, groupCommit, type DurabilityBarrier, type FileSync } from './durability.js';
+import {
+  alreadyDurable,
+  groupCommit,
+  type DurabilityBarrier,
+  type FileSync,
+} from './durability.js';
 import { openSqliteLedger } from './sqlite.js';
 import { atomically } from './transaction.js';
 
@@ -88,8 +93,18 @@ export interface LedgerStore {
    * callers share one fsync (src/ledger/durability.ts).
    */
   durable: DurabilityBarrier;
+  /**
+   * The stored answer of a normalized question (invariant 8), if one was
+   * released. A stored answer never changes once its charge committed, so
+   * answers found are kept in memory (the newest STORED_ANSWERS_KEPT) and a
+   * repeat reads the database only the first time.
+   */
+  findAnswer(key: string): Promise<ReleasedAnswerInput | undefined>;
   close(): Promise<void>;
 }
+
+/** Stored answers a store keeps in memory once found. */
+export const STORED_ANSWERS_KEPT = 5000;
 
 /** The store as openStore() returns it. */
 export type Store = LedgerStore;
@@ -113,11 +128,14 @@ export interface StoreOptions {
  * to date and returns the store. The directory must exist.
  */
 export async function openStore(dataDir: string, options: StoreOptions = {}): Promise<Store> {
-  const { db, wal } = openSqliteLedger(dataDir);
+  const { db, wal } = openSqliteLedger(dataDir, (code) =>
+    options.logger?.error({ event: 'ledger_checkpoint_failed', code }, 'ledger checkpoint failed'),
+  );
   try {
     await migrate(db);
     await migrateBureau(db);
   } catch (err) {
+    await wal.close();
     await db.destroy();
     throw err;
   }
@@ -172,11 +190,25 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
       return released;
     },
     durable,
+    findAnswer: keptAnswers(db),
     close: async () => {
       await durable().catch(() => undefined);
       await options.flush?.close();
       await db.destroy();
     },
+  };
+}
+
+function keptAnswers(db: Db): (key: string) => Promise<ReleasedAnswerInput | undefined> {
+  const kept = new Map<string, ReleasedAnswerInput>();
+  return async (key) => {
+    const hit = kept.get(key);
+    if (hit !== undefined) return hit;
+    const found = await findAnswer(db, key);
+    if (found === undefined) return undefined;
+    kept.set(key, found);
+    if (kept.size > STORED_ANSWERS_KEPT) kept.delete(kept.keys().next().value!);
+    return found;
   };
 }
 

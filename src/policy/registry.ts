@@ -93,6 +93,7 @@ export class PolicyRegistry implements ReadonlyMap<string, LoadedPolicy> {
       .where('dataset', '=', policy.dataset)
       .where('source', '=', 'file')
       .orderBy('version', 'desc')
+      .limit(1)
       .executeTakeFirst();
     if (lastFile?.hash !== hashOf(body)) {
       await this.insert(policy.dataset, body, `file:${policy.dataset}`, 'file');
@@ -124,7 +125,7 @@ export class PolicyRegistry implements ReadonlyMap<string, LoadedPolicy> {
   private async load(dataset: string, version?: number): Promise<LoadedPolicy> {
     let query = this.db.selectFrom('policy_versions').selectAll().where('dataset', '=', dataset);
     if (version !== undefined) query = query.where('version', '=', version);
-    const row = await query.orderBy('version', 'desc').executeTakeFirst();
+    const row = await query.orderBy('version', 'desc').limit(1).executeTakeFirst();
     if (row === undefined) {
       throw new VeilError(
         'VEIL_POLICY_UNKNOWN_VERSION',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { findAnswer, type ReleasedAnswerInput } from '../ledger/answers.js';
+import type { ReleasedAnswerInput } from '../ledger/answers.js';
 import { periodKey } from '../ledger/period.js';
 import { aggregateHalfWidth, avgHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import type { NoiseInfo, QueryPlan, ReleaseResult } from '../privacy/types.js';
@@ -201,9 +201,18 @@ export async function findStored(
   q: CheckedQuery,
   buyer: string,
 ): Promise<StoredAnswer | undefined> {
-  const found = await findAnswer(ctx.store.db, keyOf(ctx, q, buyer));
-  return found === undefined ? undefined : (JSON.parse(found.body) as StoredAnswer);
+  const found = await ctx.store.findAnswer(keyOf(ctx, q, buyer));
+  if (found === undefined) return undefined;
+  let stored = parsedAnswers.get(found);
+  if (stored === undefined) {
+    stored = JSON.parse(found.body) as StoredAnswer;
+    parsedAnswers.set(found, stored);
+  }
+  return stored;
 }
+
+/** Parsed bodies of the answers the store keeps in memory, read only, never changed. */
+const parsedAnswers = new WeakMap<ReleasedAnswerInput, StoredAnswer>();
 
 /**
  * Serves a repeated question from its stored answer: no enclave, no noise,
