@@ -27,6 +27,7 @@ import {
   type DurabilityBarrier,
   type FileSync,
 } from './durability.js';
+import { batchedTransactions, type Transact } from './batch.js';
 import { openSqliteLedger } from './sqlite.js';
 import { atomically } from './transaction.js';
 
@@ -148,9 +149,10 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
   const now = () => clock().toISOString();
   const log = options.logger;
   const durable = options.flush ? groupCommit(options.flush.sync) : alreadyDurable;
-  const ledger = createLedger(db, now, log);
+  const transact = batchedTransactions(db);
+  const ledger = createLedger(db, transact, now, log);
   const audit: AuditLog = {
-    append: async (entry) => logged(log, await appendEntry(db, entry, now())),
+    append: async (entry) => logged(log, await transact((trx) => appendEntry(trx, entry, now()))),
     list: (filter) => listEntries(db, filter),
     verify: () => verifyChain(db),
     spentFromLog: () => spentFromLog(db),
@@ -164,7 +166,7 @@ export function createStore(db: Db, options: StoreOptions = {}): LedgerStore {
       ...entry
     }: AuditEntryInput & { released?: ReleasedCell[]; answer?: ReleasedAnswerInput },
   ) =>
-    atomically(db, async (trx) => {
+    transact(async (trx) => {
       if (answer && to === 'charged') await insertAnswer(trx, answer, now());
       const charge = await settleCharge(trx, id, to, now());
       const charged = to === 'charged' ? charge : { epsilon: 0, delta: 0 };
@@ -212,11 +214,16 @@ function keptAnswers(db: Db): (key: string) => Promise<ReleasedAnswerInput | und
   };
 }
 
-function createLedger(db: Db, now: () => string, log: Logger | undefined): BudgetLedger {
+function createLedger(
+  db: Db,
+  transact: Transact,
+  now: () => string,
+  log: Logger | undefined,
+): BudgetLedger {
   return {
     reserve: async (req) => {
       try {
-        const charge = await reserveCharge(db, req, now());
+        const charge = await transact((trx) => reserveCharge(trx, req, now()));
         log?.debug({ queryId: charge.id, epsilon: charge.epsilon }, 'budget reserved');
         return charge;
       } catch (err) {
@@ -224,8 +231,8 @@ function createLedger(db: Db, now: () => string, log: Logger | undefined): Budge
         throw err;
       }
     },
-    commit: (id) => settleCharge(db, id, 'charged', now()),
-    release: (id) => settleCharge(db, id, 'released', now()),
+    commit: (id) => transact((trx) => settleCharge(trx, id, 'charged', now())),
+    release: (id) => transact((trx) => settleCharge(trx, id, 'released', now())),
     spent: (scope) => spentIn(db, scope),
     budgets: (buyer) => budgetsOf(db, buyer),
     grant: (grant) => putGrant(db, grant),
