@@ -119,7 +119,8 @@ export interface StoreOptions {
    * it (SQLite with synchronous=NORMAL): its flushes are grouped into
    * durable(), and close() releases it. Without it durable() resolves at
    * once, which is right only for a dialect whose commits are durable when
-   * they return (PostgreSQL with synchronous_commit=on).
+   * they return (PostgreSQL with synchronous_commit=on). createStore takes
+   * it from the caller; openStore always passes the SQLite log's own.
    */
   flush?: FileSync;
 }
