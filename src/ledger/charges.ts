@@ -185,7 +185,11 @@ export async function findCharge(db: Db, queryId: string): Promise<Charge | unde
   return row === undefined ? undefined : toCharge(row);
 }
 
-async function findGrant(db: Db, scope: Required<SpendScope>): Promise<BudgetAmount | undefined> {
+/** The bureau's explicit limit for a buyer, dataset and period, if it set one. */
+export async function findGrant(
+  db: Db,
+  scope: Required<SpendScope>,
+): Promise<BudgetAmount | undefined> {
   return (await selectGrant(db, scope)).rows[0];
 }
 

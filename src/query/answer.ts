@@ -26,6 +26,7 @@ import {
   answerRepeat,
   findStored,
   keyOf,
+  remainingFor,
   serveStored,
   shapeStored,
   storedInput,
@@ -159,7 +160,7 @@ export async function answerQuery(
         groupsReleased: released.released,
         groupsSuppressed: released.suppressed,
         released: cellsOf(
-          shapeRows(q, released.rows),
+          labelRows(q, released.rows),
           q.groupBy.map((g) => g.label),
           q.aggregates.map((a) => a.alias),
         ),
@@ -184,11 +185,7 @@ export async function answerQuery(
     throw veil;
   }
   await ctx.store.durable();
-  const spent = await ctx.store.ledger.spent({
-    buyer: origin.principal.sub,
-    dataset: q.dataset,
-    period,
-  });
+  const { remaining } = await remainingFor(ctx, q, origin.principal.sub);
   const shaped = shapeStored(q, stored);
   return {
     queryId,
@@ -199,10 +196,7 @@ export async function answerQuery(
     privacy: {
       epsilon: plan.epsilonCharged,
       delta: plan.deltaCharged,
-      remaining: {
-        epsilon: Math.max(0, limits.buyer.epsilon - spent.epsilon),
-        delta: Math.max(0, limits.buyer.delta - spent.delta),
-      },
+      remaining,
       groupsReleased: result.released,
     },
     noise: shaped.noise,
@@ -294,16 +288,18 @@ function toInt(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-/** Answer rows keyed by the groupBy entries as written, then ordered and limited after noise. */
-function shapeRows(q: CheckedQuery, rows: ReleasedRow[]): QueryAnswer['rows'] {
-  const out = rows.map((r) => {
+/**
+ * Every released row keyed by the groupBy entries as written, before orderBy
+ * and limit: the release register records all of them, since a repeat
+ * without the limit hands out the rest from the stored answer at no charge.
+ */
+function labelRows(q: CheckedQuery, rows: ReleasedRow[]): QueryAnswer['rows'] {
+  return rows.map((r) => {
     const row: Record<string, string | number | null> = {};
     q.groupBy.forEach((g, i) => (row[g.label] = r.keys[i] ?? null));
     for (const a of q.aggregates) row[a.alias] = r.values[a.alias] ?? null;
     return row;
   });
-  if (q.orderBy.length) out.sort((a, b) => compareRows(a, b, q.orderBy));
-  return q.limit === undefined ? out : out.slice(0, q.limit);
 }
 
 export function compareRows(

@@ -1,3 +1,4 @@
+import { findGrant } from '../ledger/charges.js';
 import type { BudgetAmount } from '../ledger/limits.js';
 import { periodKey } from '../ledger/period.js';
 import type { Db } from '../ledger/schema.js';
@@ -20,13 +21,7 @@ export async function buyerLimit(
   buyer: string,
   period: string,
 ): Promise<BudgetAmount> {
-  const grant = await db
-    .selectFrom('budget_grants')
-    .select(['epsilon', 'delta'])
-    .where('buyer', '=', buyer)
-    .where('dataset', '=', policy.dataset)
-    .where('period', '=', period)
-    .executeTakeFirst();
+  const grant = await findGrant(db, { buyer, dataset: policy.dataset, period });
   return grant ?? budgetLimits(policy, buyer).buyer;
 }
 

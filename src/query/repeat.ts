@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ReleasedAnswerInput } from '../ledger/answers.js';
-import { periodKey } from '../ledger/period.js';
 import { aggregateHalfWidth, avgHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import type { NoiseInfo, QueryPlan, ReleaseResult } from '../privacy/types.js';
-import {
-  budgetLimits,
-  compareRows,
-  type AnswerContext,
-  type QueryAnswer,
-  type QueryOrigin,
-} from './answer.js';
+import { compareRows, type AnswerContext, type QueryAnswer, type QueryOrigin } from './answer.js';
 import type { CheckedQuery } from './checked.js';
+import { budgetStanding } from './limits.js';
 import { aggregateId, answerKey, groupId } from './normalize.js';
 
 /**
@@ -179,20 +173,9 @@ export function shapeStored(q: CheckedQuery, stored: StoredAnswer) {
   return { rows: pairs.map((p) => p.row), noise, intervals };
 }
 
-/** Remaining buyer budget in the current period, as the answer reports it. */
-export async function remainingFor(ctx: AnswerContext, q: CheckedQuery, buyer: string) {
-  const period = periodKey(q.policy.budgets.period, (ctx.now ?? (() => new Date()))());
-  const limits = budgetLimits(q.policy, buyer);
-  const spent = await ctx.store.ledger.spent({ buyer, dataset: q.dataset, period });
-  return {
-    period,
-    limits,
-    spent,
-    remaining: {
-      epsilon: Math.max(0, limits.buyer.epsilon - spent.epsilon),
-      delta: Math.max(0, limits.buyer.delta - spent.delta),
-    },
-  };
+/** Remaining buyer budget in the current period (a bureau's grant counts), as answers report it. */
+export function remainingFor(ctx: AnswerContext, q: CheckedQuery, buyer: string) {
+  return budgetStanding(ctx.store, q.policy, buyer, (ctx.now ?? (() => new Date()))());
 }
 
 /** The stored answer of this question for this buyer, if one was released. */

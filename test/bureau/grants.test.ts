@@ -39,7 +39,12 @@ t.test('quote, catalogue and budget show the granted limit', async (t) => {
   t.equal(refused.status, 429, 'and it is indeed refused');
 
   t.equal((await send(g, 'PUT', path, bureau, { epsilon: 50, delta: 0.002 })).status, 200);
-  t.equal((await g.call('/v1/query', { token: buyer, body: boroughCount(2) })).status, 200);
+  const paid = await g.call('/v1/query', { token: buyer, body: boroughCount(2) });
+  t.equal(paid.status, 200);
+  t.same(paid.json.privacy.remaining, { epsilon: 48, delta: 0.002 }, 'the answer counts the grant');
+  const repeat = await g.call('/v1/query', { token: buyer, body: boroughCount(2) });
+  t.equal(repeat.json.privacy.epsilon, 0, 'a repeat is free');
+  t.same(repeat.json.privacy.remaining, { epsilon: 48, delta: 0.002 }, 'and counts it too');
   const granted = await views(g, buyer, 1);
   t.equal(granted.quote.fits, true);
   t.same(granted.quote.remaining.now, { epsilon: 48, delta: 0.002 });

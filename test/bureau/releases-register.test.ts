@@ -55,3 +55,28 @@ t.test('the register pages through every released cell exactly once', async (t) 
   t.equal(bad.status, 400);
   t.equal(bad.json.error.code, 'VEIL_QUERY_INVALID');
 });
+
+t.test('a limited answer registers every row it released, not only those shown', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(() => g.close());
+  const buyer = g.token('buyer', 'acme');
+  const auditor = g.token('auditor');
+  const limited = await g.call('/v1/query', {
+    token: buyer,
+    body: { ...boroughCount(0.7), orderBy: [{ column: 'count', desc: true }], limit: 1 },
+  });
+  t.equal(limited.status, 200);
+  t.equal(limited.json.rows.length, 1);
+  const whole = await g.call('/v1/query', { token: buyer, body: boroughCount(0.7) });
+  t.equal(whole.json.privacy.epsilon, 0, 'the same question without the limit is a free repeat');
+  t.equal(whole.json.rows.length, 5);
+  const reg = await g.call(`/v1/audit/releases?queryId=${limited.json.queryId}`, {
+    token: auditor,
+  });
+  const registered = reg.json.cells.map((c: any) => [c.keys.borough, c.value]).sort();
+  t.same(
+    registered,
+    whole.json.rows.map((r: any) => [r.borough, r.count]).sort(),
+    'every row the repeat hands out was registered when first released',
+  );
+});
