@@ -87,7 +87,8 @@ export const errorRegistry = {
   VEIL_INTERNAL: { status: 500, title: 'Internal error; nothing was charged.' },
   VEIL_LEDGER_SYNC: {
     status: 500,
-    title: 'The ledger could not be flushed to disk; the answer was withheld, its charge may stand.',
+    title:
+      'The ledger could not be flushed to disk; the answer was withheld, its charge may stand.',
   },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -108,6 +109,12 @@ export class VeilError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: ErrorDetail;
+  /**
+   * The dataset a refused request was about, when the front end knew it, for
+   * the audit entry only: an SQL body names its dataset in its FROM clause,
+   * not in a field the audit could read. Never part of the response body.
+   */
+  dataset?: string;
 
   constructor(code: ErrorCode, message: string, detail: ErrorDetail = {}) {
     super(message);

@@ -11,7 +11,7 @@ import { registerAuth } from './auth.js';
 import { loadPublicKeys } from './keys.js';
 import { registerOpenApi } from './openapi.js';
 import type { GatewayContext } from './context.js';
-import { isVeilError } from '../errors/registry.js';
+import { isVeilError, type VeilError } from '../errors/registry.js';
 import { installErrorHandlers, toVeilError } from './errors.js';
 import { auditRoutes } from './routes/audit.js';
 import { auditLedgerRoutes } from './routes/audit-ledger.js';
@@ -100,7 +100,7 @@ async function auditRequest(ctx: GatewayContext, req: FastifyRequest, reply: Fas
     status: reply.statusCode,
     outcome: outcomeOf(reply.statusCode),
     code: req.veilError?.code ?? null,
-    dataset: isQuery && typeof body?.dataset === 'string' ? body.dataset.slice(0, 100) : null,
+    dataset: isQuery ? datasetOf(body, req.veilError) : null,
     query: isQuery && body ? queryText(body) : null,
   });
   await ctx.store.durable();
@@ -118,6 +118,12 @@ function withheld(req: FastifyRequest, reply: FastifyReply, err: unknown): strin
   if (!isVeilError(err)) req.failure ??= (err as Error).name ?? 'unknown';
   reply.code(veil.status).type('application/json; charset=utf-8');
   return JSON.stringify(veil.toBody());
+}
+
+/** The dataset a query request named: the JSON body's field, else the one its SQL named. */
+function datasetOf(body: Record<string, unknown> | undefined, err?: VeilError): string | null {
+  if (typeof body?.dataset === 'string') return body.dataset.slice(0, 100);
+  return err?.dataset ?? null;
 }
 
 function queryText(body: Record<string, unknown>): string {

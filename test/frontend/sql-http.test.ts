@@ -99,6 +99,23 @@ t.test('every golden SQL refusal reaches the buyer as documented', async (t) => 
     golden.refused.map((c) => [c.sql, c.code]),
     'each with the text as received and the code the buyer saw',
   );
+  const filed = (log.json.entries as { query: string; dataset: string | null }[]).filter(
+    (e) => e.dataset !== null,
+  );
+  t.ok(filed.length > golden.refused.length / 2, 'most refusals are filed under their dataset');
+  t.ok(
+    filed.every((e) => e.query.includes(e.dataset!)),
+    'each under the dataset its SQL names',
+  );
+  const star = golden.refused.find((c) => c.code === 'VEIL_SQL_SELECT_STAR')!;
+  const byDataset = await g.call(
+    '/v1/audit/entries?buyer=sql-refusals&dataset=nyc311_street_flooding&limit=1000',
+    { token: auditor },
+  );
+  t.ok(
+    byDataset.json.entries.some((e: { query: string }) => e.query === star.sql),
+    'a dataset filter finds an SQL refusal',
+  );
   const verify = await g.call('/v1/audit/verify', { token: auditor });
   t.equal(verify.json.ok, true, 'the audit chain verifies');
 });

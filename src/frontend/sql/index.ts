@@ -3,7 +3,7 @@ import { checkQuery } from '../../policy/check.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { CheckedQuery } from '../../query/checked.js';
 import { parseSql } from './parse.js';
-import { screen } from './screen.js';
+import { namedDataset, screen } from './screen.js';
 import { statementSpans } from './text.js';
 import { positionOf, translate, type Translation } from './translate.js';
 import { Locator } from './tree.js';
@@ -37,8 +37,13 @@ export async function sqlToRequest(
   const { sql: text, tokens, statement } = await parseSql(sql);
   const span = statementSpans(tokens)[0];
   const loc = new Locator(text, tokens, span?.start ?? 0);
-  const { scope, select } = screen(loc, statement, policies, span?.end ?? text.length);
-  return translate(scope, select, opts.epsilon);
+  try {
+    const { scope, select } = screen(loc, statement, policies, span?.end ?? text.length);
+    return translate(scope, select, opts.epsilon);
+  } catch (err) {
+    if (isVeilError(err)) err.dataset ??= namedDataset(statement, policies);
+    throw err;
+  }
 }
 
 /**
@@ -55,9 +60,13 @@ export async function sqlToChecked(
   try {
     return checkQuery(request, policies);
   } catch (err) {
-    if (!isVeilError(err) || err.detail.position !== undefined) throw err;
+    if (!isVeilError(err)) throw err;
+    err.dataset ??= request.dataset;
+    if (err.detail.position !== undefined) throw err;
     const position = positionOf(positions, err.detail.path);
     if (position === undefined) throw err;
-    throw new VeilError(err.code, err.message, { ...err.detail, position });
+    const placed = new VeilError(err.code, err.message, { ...err.detail, position });
+    placed.dataset = err.dataset;
+    throw placed;
   }
 }

@@ -31,6 +31,15 @@ export function screen(
   return { scope, select };
 }
 
+/** The dataset a statement's FROM clause names, if it names one the policies know. */
+export function namedDataset(
+  statement: Node,
+  policies: ReadonlyMap<string, LoadedPolicy>,
+): string | undefined {
+  const table = child(child(statement, 'node') ?? {}, 'from_table') ?? {};
+  return datasetId(policies, str(table, 'table_name'));
+}
+
 function throwEarliest(errors: VeilError[]): void {
   let best: VeilError | undefined;
   for (const e of errors) {
