@@ -1,5 +1,7 @@
-import { bureauDb, type ReleasedCellTable } from '../ledger/bureau-schema.js';
-import type { Db } from '../ledger/schema.js';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { bureauDb, type BureauTables, type ReleasedSetTable } from '../ledger/bureau-schema.js';
+import { prepared } from '../ledger/prepared.js';
+import type { Database, Db } from '../ledger/schema.js';
 
 /**
  * The release register: every noisy cell that ever left the enclave, written
@@ -29,31 +31,32 @@ interface CellOwner {
   buyer: string;
 }
 
-/** Rows per insert statement, well under SQLite's bound-parameter limit. */
-const CHUNK = 100;
+const insertSet = prepared((db, row: ReleasedSetTable) =>
+  bureauDb(db).insertInto('released_sets').values({
+    query_id: row.query_id,
+    dataset: row.dataset,
+    buyer: row.buyer,
+    at: row.at,
+    cells: row.cells,
+    cell_count: row.cell_count,
+  }),
+);
 
-/** Appends a query's released cells; call inside the charge's transaction. */
+/** Appends a query's released cells, as one row; call inside the charge's transaction. */
 export async function recordCells(
   db: Db,
   owner: CellOwner,
   cells: ReleasedCell[],
   at: string,
 ): Promise<void> {
-  const rows = cells.map((c) => ({
+  await insertSet(db, {
     query_id: owner.id,
     dataset: owner.dataset,
     buyer: owner.buyer,
     at,
-    keys: JSON.stringify(c.keys),
-    column: c.column,
-    value: c.value,
-  }));
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    await bureauDb(db)
-      .insertInto('released_cells')
-      .values(rows.slice(i, i + CHUNK))
-      .execute();
-  }
+    cells: JSON.stringify(cells),
+    cell_count: cells.length,
+  });
 }
 
 /** Filters of the register listing, and the page: `limit` cells after the first `after`. */
@@ -72,39 +75,90 @@ export interface CellPage {
 }
 
 /**
- * Register rows in the order they were written, newest last, one page at a
+ * Register cells in the order they were written, newest last, one page at a
  * time, so that an auditor can read every cell however many there are. The
- * order is total (time, query, keys, column: a query's cells share its time
- * and differ in keys or column), so pages neither repeat nor skip a cell.
+ * order is total (time, query, then within a query keys and column, which
+ * differ between its cells), so pages neither repeat nor skip a cell. Only
+ * the answers a page touches are read whole; the others are counted.
  */
 export async function listCells(db: Db, filter: CellFilter): Promise<CellPage> {
-  let query = bureauDb(db).selectFrom('released_cells').selectAll();
-  if (filter.dataset !== undefined) query = query.where('dataset', '=', filter.dataset);
-  if (filter.buyer !== undefined) query = query.where('buyer', '=', filter.buyer);
-  if (filter.queryId !== undefined) query = query.where('query_id', '=', filter.queryId);
   const after = filter.after ?? 0;
-  const rows = await query
+  const spans = await bureauDb(db)
+    .selectFrom('released_sets')
+    .where(matching(filter))
+    .select(['query_id', 'cell_count'])
     .orderBy('at')
     .orderBy('query_id')
-    .orderBy('keys')
-    .orderBy('column')
-    .limit(filter.limit)
-    .offset(after)
     .execute();
-  const full = rows.length === filter.limit;
-  return { cells: rows.map(toCell), nextAfter: full ? after + rows.length : null };
+  let skipped = 0;
+  let first = 0;
+  while (first < spans.length && skipped + spans[first]!.cell_count <= after) {
+    skipped += spans[first]!.cell_count;
+    first += 1;
+  }
+  let last = first;
+  let covered = skipped;
+  while (last < spans.length && covered < after + filter.limit) {
+    covered += spans[last]!.cell_count;
+    last += 1;
+  }
+  const ids = spans.slice(first, last).map((s) => s.query_id);
+  const sets = ids.length === 0 ? [] : await setsOf(db, filter, ids);
+  const cells = sets.flatMap(cellsOfSet).slice(after - skipped, after - skipped + filter.limit);
+  const full = cells.length === filter.limit;
+  return { cells, nextAfter: full ? after + cells.length : null };
 }
 
-function toCell(r: ReleasedCellTable): RegisteredCell {
-  return {
-    queryId: r.query_id,
-    dataset: r.dataset,
-    buyer: r.buyer,
-    at: r.at,
-    keys: JSON.parse(r.keys) as Record<string, string | null>,
-    column: r.column,
-    value: r.value,
+/** The register rows a filter keeps, as one condition (true when it has no field). */
+function matching(filter: CellFilter) {
+  return (eb: ExpressionBuilder<Database & BureauTables, 'released_sets'>) => {
+    const parts: Expression<SqlBool>[] = [];
+    if (filter.dataset !== undefined) parts.push(eb('dataset', '=', filter.dataset));
+    if (filter.buyer !== undefined) parts.push(eb('buyer', '=', filter.buyer));
+    if (filter.queryId !== undefined) parts.push(eb('query_id', '=', filter.queryId));
+    return eb.and(parts);
   };
+}
+
+/** The answers' rows by query id, in register order, read in chunks of bound ids. */
+async function setsOf(db: Db, filter: CellFilter, ids: string[]): Promise<ReleasedSetTable[]> {
+  const out: ReleasedSetTable[] = [];
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const chunk = ids.slice(i, i + ID_CHUNK);
+    const rows = await bureauDb(db)
+      .selectFrom('released_sets')
+      .where(matching(filter))
+      .selectAll()
+      .where('query_id', 'in', chunk)
+      .orderBy('at')
+      .orderBy('query_id')
+      .execute();
+    out.push(...rows);
+  }
+  return out;
+}
+
+/** Query ids bound in one statement, well under every dialect's parameter limit. */
+const ID_CHUNK = 500;
+
+/** One answer's cells in the register's order: by keys (as JSON text), then column. */
+function cellsOfSet(set: ReleasedSetTable): RegisteredCell[] {
+  const cells = JSON.parse(set.cells) as ReleasedCell[];
+  const order = (c: ReleasedCell) => [JSON.stringify(c.keys), c.column] as const;
+  cells.sort((a, b) => {
+    const [ka, ca] = order(a);
+    const [kb, cb] = order(b);
+    return ka < kb ? -1 : ka > kb ? 1 : ca < cb ? -1 : ca > cb ? 1 : 0;
+  });
+  return cells.map((c) => ({
+    queryId: set.query_id,
+    dataset: set.dataset,
+    buyer: set.buyer,
+    at: set.at,
+    keys: c.keys,
+    column: c.column,
+    value: c.value,
+  }));
 }
 
 /** Turns answer rows into cells: every non-key column of every released row. */

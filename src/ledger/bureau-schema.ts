@@ -29,13 +29,28 @@ export interface AuditCheckpointTable {
   at: string;
 }
 
-/** One released cell: a noisy aggregate of one released group. */
-export interface ReleasedCellTable {
+/**
+ * The cells one answer released, as one row: writing a row per cell cost
+ * more than the rest of the query's ledger writes together (a table page and
+ * a randomly placed index page per cell), and the register is read far more
+ * rarely than it is written.
+ */
+export interface ReleasedSetTable {
   query_id: string;
   dataset: string;
   buyer: string;
   at: string;
-  /** The group's keys as JSON, keyed by the groupBy entries as written. */
+  /** JSON array of `{keys, column, value}`, keys by the groupBy entries as written. */
+  cells: string;
+  cell_count: number;
+}
+
+/** The per-cell register of stores written before ReleasedSetTable; migrated away at start. */
+export interface LegacyReleasedCellTable {
+  query_id: string;
+  dataset: string;
+  buyer: string;
+  at: string;
   keys: string;
   column: string;
   value: number | null;
@@ -45,7 +60,8 @@ export interface ReleasedCellTable {
 export type BureauTables = {
   policy_versions: PolicyVersionTable;
   audit_checkpoints: AuditCheckpointTable;
-  released_cells: ReleasedCellTable;
+  released_sets: ReleasedSetTable;
+  released_cells: LegacyReleasedCellTable;
 };
 
 /** The store seen with the bureau tables too. */
@@ -81,20 +97,59 @@ export async function migrateBureau(base: Db): Promise<void> {
     .addColumn('at', 'text', (c) => c.notNull())
     .execute();
   await db.schema
-    .createTable('released_cells')
+    .createTable('released_sets')
     .ifNotExists()
     .addColumn('query_id', 'text', (c) => c.notNull())
     .addColumn('dataset', 'text', (c) => c.notNull())
     .addColumn('buyer', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())
-    .addColumn('keys', 'text', (c) => c.notNull())
-    .addColumn('column', 'text', (c) => c.notNull())
-    .addColumn('value', 'double precision')
+    .addColumn('cells', 'text', (c) => c.notNull())
+    .addColumn('cell_count', 'integer', (c) => c.notNull())
     .execute();
   await db.schema
-    .createIndex('released_cells_query')
+    .createIndex('released_sets_order')
     .ifNotExists()
-    .on('released_cells')
-    .columns(['dataset', 'buyer', 'query_id'])
+    .on('released_sets')
+    .columns(['at', 'query_id'])
     .execute();
+  await migrateCellRows(db);
+}
+
+/**
+ * Moves a store's per-cell register rows, if it has any, into one row per
+ * answer, then drops the old table, in one transaction: no cell is lost or
+ * counted twice if the start is interrupted.
+ */
+async function migrateCellRows(db: BureauDb): Promise<void> {
+  const tables = await db.introspection.getTables();
+  if (!tables.some((t) => t.name === 'released_cells')) return;
+  await db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('released_cells')
+      .selectAll()
+      .orderBy('at')
+      .orderBy('query_id')
+      .execute();
+    const sets = new Map<string, ReleasedSetTable & { list: unknown[] }>();
+    for (const r of rows) {
+      const set = sets.get(r.query_id) ?? {
+        query_id: r.query_id,
+        dataset: r.dataset,
+        buyer: r.buyer,
+        at: r.at,
+        cells: '',
+        cell_count: 0,
+        list: [],
+      };
+      set.list.push({ keys: JSON.parse(r.keys) as unknown, column: r.column, value: r.value });
+      sets.set(r.query_id, set);
+    }
+    for (const { list, ...set } of sets.values()) {
+      await trx
+        .insertInto('released_sets')
+        .values({ ...set, cells: JSON.stringify(list), cell_count: list.length })
+        .execute();
+    }
+    await trx.schema.dropTable('released_cells').execute();
+  });
 }

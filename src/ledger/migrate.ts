@@ -27,7 +27,9 @@ async function addCachedFromColumn(db: Db): Promise<void> {
 /**
  * Creates budget_totals and, when it is new, fills it from the charges
  * already made, so a store from before the table keeps its spent budgets.
- * The index on open reservations lets a budget read skip the charged rows.
+ * The index on open reservations lets a budget read skip the charged rows;
+ * it replaces the older index by scope, which every charge had to update
+ * twice and no read needs any more.
  */
 async function createBudgetTotals(db: Db): Promise<void> {
   const tables = await db.introspection.getTables();
@@ -48,6 +50,7 @@ async function createBudgetTotals(db: Db): Promise<void> {
     .on('budget_charges')
     .columns(['status', 'dataset', 'period', 'buyer'])
     .execute();
+  await db.schema.dropIndex('budget_charges_scope').ifExists().execute();
   if (existed) return;
   await db
     .insertInto('budget_totals')
@@ -83,12 +86,6 @@ async function createBudgetTables(db: Db): Promise<void> {
     )
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createIndex('budget_charges_scope')
-    .ifNotExists()
-    .on('budget_charges')
-    .columns(['dataset', 'period', 'buyer', 'status'])
     .execute();
   await db.schema
     .createTable('budget_grants')

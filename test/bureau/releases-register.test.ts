@@ -1,4 +1,11 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
+import { listCells } from '../../src/audit/releases.js';
+import { LEDGER_FILE } from '../../src/ledger/sqlite.js';
+import { openStore } from '../../src/ledger/store.js';
 import { startTestGateway } from '../fixtures/gateway.js';
 import { boroughCount } from './helpers.js';
 
@@ -78,5 +85,51 @@ t.test('a limited answer registers every row it released, not only those shown',
     registered,
     whole.json.rows.map((r: any) => [r.borough, r.count]).sort(),
     'every row the repeat hands out was registered when first released',
+  );
+});
+
+t.test('a store with the per-cell register is moved to one row per answer at start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'veil-register-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await (await openStore(dir)).close();
+  const raw = new BetterSqlite3(join(dir, LEDGER_FILE));
+  raw.exec(`CREATE TABLE released_cells (query_id text not null, dataset text not null,
+    buyer text not null, at text not null, keys text not null, "column" text not null,
+    value double precision)`);
+  const insert = raw.prepare('INSERT INTO released_cells VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+  insert.run('q2', 'floods', 'acme', at(2), '{"b":"x"}', 'count', 7);
+  insert.run('q1', 'floods', 'acme', at(1), '{"b":"y"}', 'count', 3);
+  insert.run('q1', 'floods', 'acme', at(1), '{"b":"x"}', 'count', 4);
+  insert.run('q1', 'floods', 'acme', at(1), '{"b":"x"}', 'sum', null);
+  raw.close();
+
+  const store = await openStore(dir);
+  t.teardown(() => store.close());
+  const page = await listCells(store.db, { limit: 10 });
+  t.same(
+    page.cells.map((c) => [c.queryId, c.keys.b, c.column, c.value]),
+    [
+      ['q1', 'x', 'count', 4],
+      ['q1', 'x', 'sum', null],
+      ['q1', 'y', 'count', 3],
+      ['q2', 'x', 'count', 7],
+    ],
+    'every old cell, in the register order',
+  );
+  const second = await listCells(store.db, { limit: 3, after: 2 });
+  t.same(
+    second.cells.map((c) => [c.queryId, c.keys.b]),
+    [
+      ['q1', 'y'],
+      ['q2', 'x'],
+    ],
+    'paging crosses from one answer into the next',
+  );
+  t.equal(second.nextAfter, null);
+  const tables = await store.db.introspection.getTables();
+  t.notOk(
+    tables.some((tb) => tb.name === 'released_cells'),
+    'the old table is gone',
   );
 });
