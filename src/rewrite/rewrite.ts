@@ -36,9 +36,59 @@ export interface RewriteOptions {
  * of non-NULL values. Every value the buyer supplied is a bound parameter.
  */
 export function rewrite(q: CheckedQuery, opts: RewriteOptions = { units: true }): EnclaveStatement {
-  const measures = [...new Set(q.aggregates.flatMap((a) => (a.measure ? [a.measure] : [])))];
+  const key = statementKey(q, opts);
+  const kept = built.get(key);
+  if (kept !== undefined) return kept;
+  const stmt = Object.freeze(build(q, opts));
+  built.set(key, stmt);
+  if (built.size > STATEMENTS_KEPT) built.delete(built.keys().next().value!);
+  return stmt;
+}
+
+/** Enclave statements kept by rewrite(), by what they are built from. */
+const STATEMENTS_KEPT = 2000;
+const built = new Map<string, EnclaveStatement>();
+
+/**
+ * Everything rewrite() reads from a query, so that two queries with the same
+ * key get the same statement: building one with Kysely cost more than the
+ * rest of the query's work outside the enclave, and buyers ask the same
+ * shapes again with other epsilons, orders or aliases, none of which the
+ * statement depends on.
+ */
+function statementKey(q: CheckedQuery, opts: RewriteOptions): string {
+  const measures = q.aggregates.flatMap((a) => (a.measure ? [a.measure] : []));
+  return JSON.stringify([
+    q.dataset,
+    q.policy.contribution.maxContributions,
+    opts.units,
+    q.groupBy.map((g) => [g.column, g.nulls, otherKeyOf(g) ?? null, g.publicKeys ?? null]),
+    q.filters.map((f) => [f.column, f.op, f.values]),
+    measures.map((m) => [m, q.policy.measures[m]]),
+  ]);
+}
+
+function build(q: CheckedQuery, opts: RewriteOptions): EnclaveStatement {
+  const measures = measuresOf(q);
   const query = keptRows(q);
   const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
+  let select = query.select([...keys, ...cellAggregates(q, measures, opts)]);
+  if (keys.length) select = select.groupBy(q.groupBy.map((_g, i) => sql.ref(`k${i}`)));
+  const compiled = select.compile();
+  return { sql: compiled.sql, params: compiled.parameters, keyColumns: q.groupBy.length, measures };
+}
+
+/** Measures some sum or avg (or quantile) of the query reads, in request order, once each. */
+export function measuresOf(q: CheckedQuery): string[] {
+  return [...new Set(q.aggregates.flatMap((a) => (a.measure ? [a.measure] : [])))];
+}
+
+/**
+ * What every statement of a query computes per cell, in result order: rows,
+ * distinct units (or a constant 0), then per measure its grid sum and its
+ * non-NULL count.
+ */
+export function cellAggregates(q: CheckedQuery, measures: string[], opts: RewriteOptions) {
   const grid = measures.flatMap((m, i) => {
     const { lower, upper, granularity } = q.policy.measures[m]!;
     const { finite, clamped } = clampedValue(m, lower, upper);
@@ -47,15 +97,11 @@ export function rewrite(q: CheckedQuery, opts: RewriteOptions = { units: true })
       sql<bigint>`count(${finite})`.as(`n${i}`),
     ];
   });
-  let select = query.select([
-    ...keys,
+  return [
     sql<bigint>`count(*)`.as('rows'),
     (opts.units ? sql<bigint>`count(distinct unit_id)` : sql<bigint>`0`).as('units'),
     ...grid,
-  ]);
-  if (keys.length) select = select.groupBy(q.groupBy.map((_g, i) => sql.ref(`k${i}`)));
-  const compiled = select.compile();
-  return { sql: compiled.sql, params: compiled.parameters, keyColumns: q.groupBy.length, measures };
+  ];
 }
 
 /**
