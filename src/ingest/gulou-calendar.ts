@@ -1,3 +1,5 @@
+import { encodeText, type ByteSink } from './byte-sink.js';
+import { ascii } from './gulou-text.js';
 import { cumulate, normal, type Uniform } from './prng.js';
 
 /**
@@ -73,8 +75,8 @@ export function dayStartSeconds(d: number): number {
   return (d + leadDays) * 86400;
 }
 
-const twoDigits = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const dayLabels: string[] = [];
+const dayLabelBytes: Uint8Array[] = [];
 
 function dayLabel(originDay: number): string {
   let label = dayLabels[originDay];
@@ -86,13 +88,22 @@ function dayLabel(originDay: number): string {
   return label;
 }
 
-/** 'YYYY-MM-DD HH:MM:SS' of a time in whole seconds from the origin. */
-export function formatSeconds(seconds: number): string {
+/** Writes 'YYYY-MM-DD HH:MM:SS' of a time in whole seconds from the origin. */
+export function writeSeconds(sink: ByteSink, seconds: number): void {
   const day = Math.floor(seconds / 86400);
   const rest = seconds - day * 86400;
-  const h = Math.floor(rest / 3600);
-  const m = Math.floor(rest / 60) % 60;
-  return `${dayLabel(day)} ${twoDigits[h]}:${twoDigits[m]}:${twoDigits[rest % 60]}`;
+  let label = dayLabelBytes[day];
+  if (label === undefined) {
+    label = encodeText(dayLabel(day));
+    dayLabelBytes[day] = label;
+  }
+  sink.bytes(label);
+  sink.byte(ascii.space);
+  sink.twoDigits(Math.floor(rest / 3600));
+  sink.byte(ascii.colon);
+  sink.twoDigits(Math.floor(rest / 60) % 60);
+  sink.byte(ascii.colon);
+  sink.twoDigits(rest % 60);
 }
 
 /** 'YYYYMMDD' of export day `d`, the prefix of the day's record ids. */
