@@ -8,6 +8,7 @@ import { loadQuery, startServer, type BenchServer, type HttpResult } from './lib
 import { runInProcess, type InProcessResult } from './lib/in-process.js';
 import { readIngestFigures, type IngestFigures } from './lib/prepare-size.js';
 import { benchQueries } from './lib/queries.js';
+import { rawDuckdbPeakRssMiB } from './lib/raw-memory.js';
 import { checkTargets, writeSummary, type BenchResults } from './lib/report.js';
 
 /**
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
         memory.push({
           rows,
           serverPeakRssMiB: server.peakRssMiB(),
+          rawDuckdbPeakRssMiB: rawDuckdbPeakRssMiB(dataDir(rows)),
           ingestPeakRssMiB: figures.peakRssMiB,
         });
       } finally {

@@ -1,8 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { mintToken } from '../../src/http/tokens.js';
+import { LEDGER_FILE } from '../../src/ledger/sqlite.js';
 import { round } from './stats.js';
 
 /** One autocannon run: answered queries per second and latency. */
@@ -31,8 +33,14 @@ export interface BenchServer {
 const secret = 'bench-secret-that-is-long-enough-0123456789';
 const loader = ['--import', '@tapjs/typescript/import'];
 
-/** Starts the gateway on a data directory that already holds both datasets. */
+/**
+ * Starts the gateway on a data directory that already holds both datasets,
+ * with an empty ledger: an earlier run's charges and audit entries would
+ * make this run's figures depend on how many runs came before.
+ */
 export async function startServer(dataDir: string, policyDir: string): Promise<BenchServer> {
+  for (const suffix of ['', '-wal', '-shm'])
+    rmSync(join(dataDir, `${LEDGER_FILE}${suffix}`), { force: true });
   const child = fork(new URL('./server-child.ts', import.meta.url).pathname, [], {
     execArgv: loader,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -18,7 +18,13 @@ export interface BenchResults {
   inProcess: InProcessResult[];
   http: HttpResult[];
   ingest: IngestFigures[];
-  memory: { rows: number | 'nyc'; serverPeakRssMiB: number; ingestPeakRssMiB?: number }[];
+  memory: {
+    rows: number | 'nyc';
+    serverPeakRssMiB: number;
+    /** Plain DuckDB answering the raw questions on the same file, in a process of its own. */
+    rawDuckdbPeakRssMiB?: number;
+    ingestPeakRssMiB?: number;
+  }[];
   targets: { target: string; measured: string; met: boolean }[];
 }
 
@@ -50,12 +56,56 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): BenchResults['ta
     measured: `${best('repeat')}`,
     met: best('repeat') >= 5000,
   });
+  out.push(...growthTargets(r));
   const big = r.ingest.filter((i) => i.rows >= 1e7).sort((a, b) => a.rows - b.rows)[0];
   if (big) {
     out.push({
       target: `ingest >= 1e6 rows/s at ${big.rows}`,
       measured: `${big.rowsPerSecond}`,
       met: big.rowsPerSecond >= 1e6,
+    });
+  }
+  return out;
+}
+
+/** Slack on "linear": a tenfold size may cost this much more than tenfold time. */
+const LINEAR_SLACK = 1.25;
+/** Server memory may grow this much more than plain DuckDB's from one size to the next. */
+const MEMORY_STEP_MIB = 150;
+
+/**
+ * Cost grows linearly or better with rows (each query's Veil time, from the
+ * second-largest size to the largest), and the server's memory never grows
+ * from one size to the next by much more than plain DuckDB's does.
+ */
+function growthTargets(r: Omit<BenchResults, 'targets'>): BenchResults['targets'] {
+  const out: BenchResults['targets'] = [];
+  const sizes = [...new Set(r.inProcess.map((x) => x.rows))].sort((a, b) => a - b);
+  const [lo, hi] = sizes.slice(-2);
+  if (lo !== undefined && hi !== undefined) {
+    for (const x of r.inProcess.filter((x) => x.rows === hi)) {
+      const before = r.inProcess.find((y) => y.rows === lo && y.query === x.query)!;
+      const growth = x.veilMs / before.veilMs;
+      out.push({
+        target: `linear or better, ${x.query}: time x${hi / lo} rows <= x${(hi / lo) * LINEAR_SLACK}`,
+        measured: `x${Math.round(growth * 100) / 100}`,
+        met: growth <= (hi / lo) * LINEAR_SLACK,
+      });
+    }
+  }
+  const steps = r.memory.filter(
+    (m): m is typeof m & { rows: number; rawDuckdbPeakRssMiB: number } =>
+      typeof m.rows === 'number' && m.rawDuckdbPeakRssMiB !== undefined,
+  );
+  for (let i = 1; i < steps.length; i++) {
+    const a = steps[i - 1]!;
+    const b = steps[i]!;
+    const server = b.serverPeakRssMiB - a.serverPeakRssMiB;
+    const duck = b.rawDuckdbPeakRssMiB - a.rawDuckdbPeakRssMiB;
+    out.push({
+      target: `memory ${a.rows} -> ${b.rows}: server growth <= DuckDB's + ${MEMORY_STEP_MIB} MiB`,
+      measured: `server +${server} MiB, DuckDB +${duck} MiB`,
+      met: server <= duck + MEMORY_STEP_MIB,
     });
   }
   return out;
@@ -133,8 +183,13 @@ function tables(r: BenchResults): string {
     ),
     '### Server peak resident memory\n\n',
     table(
-      ['data', 'server peak RSS MiB'],
-      r.memory.map((x) => [x.rows, x.serverPeakRssMiB]),
+      ['data', 'server peak RSS MiB', 'plain DuckDB peak RSS MiB', 'ingest peak RSS MiB'],
+      r.memory.map((x) => [
+        x.rows,
+        x.serverPeakRssMiB,
+        x.rawDuckdbPeakRssMiB ?? '',
+        x.ingestPeakRssMiB ?? '',
+      ]),
     ),
   ].join('');
 }
