@@ -40,6 +40,10 @@ export const errorRegistry = {
     status: 400,
     title: 'The target accuracy needs more epsilon than the policy allows per query.',
   },
+  VEIL_QUERY_OTHER_ROW: {
+    status: 400,
+    title: 'The row of suppressed groups needs a grouped query with a release threshold.',
+  },
   VEIL_SQL_PARSE: { status: 400, title: 'The SQL text does not parse.' },
   VEIL_SQL_UNSUPPORTED: {
     status: 400,

@@ -37,6 +37,11 @@ export const quoteBody = z
         tau: z.number().nullable(),
       })
       .loose(),
+    otherRow: z
+      .object({ tau: int(), halfWidth: z.record(z.string(), z.number()) })
+      .loose()
+      .nullable()
+      .meta({ description: 'the row of suppressed groups ("other": true), else null' }),
   })
   .loose();
 
@@ -154,6 +159,9 @@ export const dryRunBody = z
     answeredDifferently: int(),
     stillRefused: int(),
     refusedByCode: z.record(z.string(), int()),
+    skipped: z
+      .record(z.string(), int())
+      .meta({ description: 'logged queries not replayed, by reason' }),
   })
   .loose();
 

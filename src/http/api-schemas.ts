@@ -89,6 +89,17 @@ export const answerBody = z
       })
       .loose(),
     noise: z.record(z.string(), noiseInfo),
+    other: z
+      .object({
+        released: z.boolean(),
+        keys: z.record(z.string(), z.string()),
+        tau: z.number().int(),
+        noise: z.record(z.string(), noiseInfo),
+        halfWidth: z.record(z.string(), z.number()),
+      })
+      .loose()
+      .optional()
+      .meta({ description: 'with "other": true, the row of suppressed groups' }),
   })
   .loose();
 

@@ -3,6 +3,7 @@ import type { QueryRequest } from '../query/request.js';
 import {
   dimensionColumn,
   keyPasses,
+  needsSelection,
   type CheckedAggregate,
   type CheckedFilter,
   type CheckedGroup,
@@ -57,7 +58,7 @@ export function checkQuery(
     }
     return { output: o.column, desc: o.desc };
   });
-  return {
+  const checked: CheckedQuery = {
     dataset: policy.dataset,
     policy,
     groupBy,
@@ -67,6 +68,35 @@ export function checkQuery(
     orderBy,
     limit: req.limit,
   };
+  if (req.other === true) checkOtherRow(checked);
+  return checked;
+}
+
+/**
+ * The row of suppressed groups is for queries whose groups pass the release
+ * threshold: without a groupBy there is one group and nothing to total, and
+ * with public cells only nothing is ever suppressed (a dimension's `other`
+ * label already totals the keys outside its list). Asking for it there is
+ * refused rather than ignored, since it would change the question's key.
+ */
+function checkOtherRow(q: CheckedQuery): void {
+  if (q.groupBy.length === 0) {
+    throw new VeilError(
+      'VEIL_QUERY_OTHER_ROW',
+      '"other" totals the groups the release threshold withholds, and a query without ' +
+        'groupBy has a single group; group by a dimension or drop "other"',
+      { path: ['other'] },
+    );
+  }
+  if (!needsSelection(q)) {
+    throw new VeilError(
+      'VEIL_QUERY_OTHER_ROW',
+      '"other" totals the groups the release threshold withholds, and every cell of this ' +
+        'query is public (released whatever the data, no threshold); drop "other"',
+      { path: ['other'] },
+    );
+  }
+  q.otherRow = true;
 }
 
 /** Splits `dimension:level` and checks both against the policy. */

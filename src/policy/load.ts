@@ -50,9 +50,24 @@ export function validatePolicy(raw: unknown, source: string): LoadedPolicy {
       (publicKeyLists[dim] ??= {})[level] = list;
     }
   }
+  problems.push(...otherLabelClashes(policy, publicKeyLists));
   if (problems.length) throw new PolicyFileError(source, problems);
   const version = createHash('sha256').update(canonicalJson(policy)).digest('hex').slice(0, 12);
   return { ...policy, version, publicKeyLists };
+}
+
+/**
+ * The row of suppressed groups carries `otherLabel` in a column with no label of its own; a
+ * public key equal to it would make that row and a real group look alike.
+ */
+function otherLabelClashes(policy: Policy, lists: LoadedPolicy['publicKeyLists']): string[] {
+  const label = policy.otherLabel;
+  if (label === undefined) return [];
+  return Object.entries(lists).flatMap(([dim, levels]) =>
+    Object.entries(levels)
+      .filter(([, keys]) => policy.dimensions[dim]!.other === undefined && keys.includes(label))
+      .map(([level]) => `otherLabel: "${label}" is a public key of ${dim}:${level}; pick another`),
+  );
 }
 
 /** Reads and validates every `*.yaml` in a folder, keyed by dataset id. */

@@ -54,7 +54,9 @@ export const dimensionSchema = z
     /**
      * Label of an optional row that counts every key outside the public list
      * (absent: such keys are dropped). It is released only if it passes the
-     * release threshold, like any key that is not public.
+     * release threshold, like any key that is not public. It is also this
+     * column's key in the row of suppressed groups a buyer asks for with
+     * `"other": true`, the one use it has on a level without a public list.
      */
     other: z.string().min(1).max(100).optional(),
   })
@@ -151,6 +153,11 @@ export const policySchema = z
     mechanism: z.enum(['laplace', 'gaussian']).optional(),
     /** Chance of releasing a group of fewer than k units, per query. */
     delta: probability.max(1e-3),
+    /**
+     * Key of the row of suppressed groups (a buyer's `"other": true`) in every grouped column
+     * whose dimension names no `other` label of its own; OTHER when absent.
+     */
+    otherLabel: z.string().min(1).max(100).optional(),
     maxGroups: z.number().int().min(1).max(100000).default(5000),
     budgets: z
       .object({

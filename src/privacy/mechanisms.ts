@@ -28,6 +28,10 @@ import type {
  * Epsilon is split equally over the mechanisms that run; a quantity asked
  * twice (sum and avg of one measure, count_units with selection) is noised
  * once and reused, which is post-processing and costs nothing more.
+ * With the row of suppressed groups (docs/privacy.md, section 5b) one more
+ * mechanism runs, `other_units`, that row's distinct units with L1 = 1 (a
+ * unit counts once in it, however many suppressed groups it is in); the
+ * row's other values come from the query's own mechanisms, as one more cell.
  */
 
 interface Need {
@@ -37,7 +41,11 @@ interface Need {
   sensitivity: bigint;
   level?: Mechanism['level'];
   bounds?: MeasureBounds;
+  otherRow?: boolean;
 }
+
+/** Id of the distinct-unit mechanism of the row of suppressed groups. */
+export const OTHER_UNITS = 'other_units';
 
 /** Largest grid magnitude a clamped value can take: ceil(max(|lower|, |upper|) / g), rounded up. */
 export function gridBound(bounds: MeasureBounds): bigint {
@@ -93,6 +101,9 @@ function checkInput(input: PlanInput): void {
   if (!(delta >= 0 && delta < 1)) throw new RangeError('delta must lie in [0, 1)');
   if ((selects(input) || input.mechanism === 'gaussian') && !(delta > 0)) {
     throw new RangeError('partition selection and Gaussian noise need a positive delta');
+  }
+  if (input.otherRow === true && !input.needsSelection) {
+    throw new RangeError('the row of suppressed groups needs partition selection');
   }
   if (!Number.isInteger(k) || k < 1) throw new RangeError('k must be a positive integer');
   if (!Number.isInteger(maxContributions) || maxContributions < 1) {
@@ -153,6 +164,11 @@ function noiseInfo(agg: PlanAggregate, used: Mechanism[]): NoiseInfo {
   return { mechanism, scale, countScale: count.scaleValue };
 }
 
+const otherRowNote =
+  'The row of suppressed groups counts its distinct units once over all of them ' +
+  '(one more mechanism, L1 = 1, its own threshold); its other values come from the ' +
+  "query's mechanisms as one more cell, whose rows no released group holds: charged once.";
+
 function reuseNote(agg: PlanAggregate, id: string, selection: boolean): string {
   if (id === 'units' && selection) {
     return (
@@ -179,6 +195,15 @@ function collectNeeds(input: PlanInput, perAggregate: Need[][]) {
       else notes.push(reuseNote(agg, need.id, selects(input)));
     }
   });
+  if (input.otherRow === true) {
+    needs.set(OTHER_UNITS, {
+      id: OTHER_UNITS,
+      quantity: 'units',
+      sensitivity: 1n,
+      otherRow: true,
+    });
+    notes.push(otherRowNote);
+  }
   return { needs: [...needs.values()], notes };
 }
 
@@ -193,13 +218,23 @@ function sumOfShares(mechanisms: Mechanism[]): Rational {
   return mechanisms.reduce((acc, mech) => add(acc, mech.epsilonExact), rational(0n));
 }
 
-/** The selection threshold for the plan's noise: Laplace tail or Gaussian tail. */
-function selectionTau(input: PlanInput, units: Mechanism): number {
-  const { k, delta, maxContributions: m } = input;
+/**
+ * The threshold of a units mechanism for the plan's noise, Laplace tail or Gaussian tail: `m`
+ * is the number of cells one unit can lift from k - 1 to k units, `delta` the chance allowed.
+ */
+function thresholdOf(units: Mechanism, delta: number, m: number, k: number): number {
   if (units.sigma2 !== undefined) {
     return gaussianReleaseThreshold({ sigma2: units.sigma2, delta, m, k });
   }
   return releaseThreshold({ epsilonSel: units.epsilonExact, delta, m, k });
+}
+
+/**
+ * The selection delta: the policy's, or half of it when the row of suppressed groups takes
+ * the other half for its own threshold (so the query's delta stays the policy's).
+ */
+function selectionDelta(input: PlanInput): number {
+  return input.otherRow === true ? input.delta / 2 : input.delta;
 }
 
 /** Calibrates every need: Laplace with ε/n each, or Gaussian with ρ/n each (gaussian-plan.ts). */
@@ -210,10 +245,11 @@ function calibrateAll(input: PlanInput, needs: Need[]) {
   }
   const m = BigInt(input.maxContributions);
   const gaussian = gaussianBudget(input.epsilon, input.delta, needs.length);
+  // The other row's units are one cell: a unit changes it by at most 1, so Δ₂² = 1.
   const mechanisms = needs.map((need) =>
     need.quantity === 'quantile'
       ? { ...calibrateQuantile(need, share, epsilonForRho(gaussian.share)), rho: gaussian.share }
-      : calibrateGaussian(need, m, gaussian.share, share),
+      : calibrateGaussian(need, need.otherRow === true ? 1n : m, gaussian.share, share),
   );
   return { mechanisms, gaussian };
 }
@@ -232,8 +268,13 @@ export function planQuery(input: PlanInput): QueryPlan {
     if (used[1]) plan.count = used[1].id;
     return plan;
   });
+  const { k, maxContributions } = input;
   const selection: QueryPlan['selection'] = selects(input)
-    ? { mechanism: 'units', k: input.k, tau: selectionTau(input, byId.get('units')!) }
+    ? {
+        mechanism: 'units',
+        k,
+        tau: thresholdOf(byId.get('units')!, selectionDelta(input), maxContributions, k),
+      }
     : undefined;
   if (selection && !input.needsSelection) selection.onlyOther = true;
   const deltaSelection = selection ? input.delta : 0;
@@ -246,6 +287,11 @@ export function planQuery(input: PlanInput): QueryPlan {
     deltaCharged: deltaSelection + (gaussian?.deltaConversion ?? 0),
     notes,
   };
+  if (input.otherRow === true) {
+    const delta = input.delta / 2;
+    const tau = thresholdOf(byId.get(OTHER_UNITS)!, delta, 1, k);
+    plan.other = { mechanism: OTHER_UNITS, k, tau, delta };
+  }
   if (gaussian) {
     plan.rhoExact = sumOfRho(mechanisms);
     plan.rho = toNumber(plan.rhoExact);

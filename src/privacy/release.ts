@@ -26,11 +26,14 @@ import type {
  * cell depends on the data, so it is released only if it passes the
  * threshold, with the same units mechanism and tau as selection.
  * Selected rows come sorted by key (`byKeys`), never in the enclave's order.
+ * With the row of suppressed groups, the keys of every withheld group are
+ * handed back (`suppressedKeys`) for that row's enclave statement, and the
+ * row itself is released by other-row.ts once its true values are known.
  */
 
 type Noisy = Map<string, bigint>;
 
-function integer(value: bigint | number): bigint {
+export function integer(value: bigint | number): bigint {
   if (typeof value === 'bigint') return value;
   if (!Number.isSafeInteger(value)) {
     throw new RangeError('enclave counts and grid sums are integers');
@@ -54,7 +57,7 @@ function sampleNoise(mech: Mechanism, random: RandomSource): bigint {
   return sampleDiscreteLaplace(mech.scale, random);
 }
 
-function addNoise(group: TrueGroup, mech: Mechanism, random: RandomSource): bigint {
+export function addNoise(group: TrueGroup, mech: Mechanism, random: RandomSource): bigint {
   if (mech.quantity === 'quantile') return BigInt(drawBin(group, mech, random));
   return trueValue(group, mech) + sampleNoise(mech, random);
 }
@@ -74,10 +77,20 @@ function drawBin(group: TrueGroup, mech: Mechanism, random: RandomSource): numbe
   return sampleQuantileBin(histogram, level!, quantileEpsilon!, sensitivity, random);
 }
 
-/** Noisy values of every mechanism not already in `noisy`. */
-function drawAll(plan: QueryPlan, group: TrueGroup, noisy: Noisy, random: RandomSource): Noisy {
+/**
+ * Noisy values of every mechanism not already in `noisy`; the mechanism of the row of
+ * suppressed groups runs on that row only (other-row.ts gives it its draw first).
+ */
+export function drawAll(
+  plan: QueryPlan,
+  group: TrueGroup,
+  noisy: Noisy,
+  random: RandomSource,
+): Noisy {
   for (const mech of plan.mechanisms) {
-    if (!noisy.has(mech.id)) noisy.set(mech.id, addNoise(group, mech, random));
+    if (mech.otherRow !== true && !noisy.has(mech.id)) {
+      noisy.set(mech.id, addNoise(group, mech, random));
+    }
   }
   return noisy;
 }
@@ -100,7 +113,7 @@ function aggregateValue(agg: AggregatePlan, noisy: Noisy): number {
   return clamp(sum / Math.max(1, count), lower, upper);
 }
 
-function toRow(plan: QueryPlan, keys: (string | null)[], noisy: Noisy): ReleasedRow {
+export function toRow(plan: QueryPlan, keys: (string | null)[], noisy: Noisy): ReleasedRow {
   const values: Record<string, number> = {};
   const denominators: Record<string, number> = {};
   for (const agg of plan.aggregates) {
@@ -130,8 +143,9 @@ function hasOther(group: TrueGroup, otherKeys: ReleaseInput['otherKeys']): boole
 
 /** Partition selection over every group: the released rows are all the enclave's groups kept. */
 function selectedOnly(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
-  const rows = releaseSelected(input, groups, random);
-  return { rows, fromEnclave: rows.length };
+  const suppressed: TrueGroup[] | undefined = input.plan.other ? [] : undefined;
+  const rows = releaseSelected(input, groups, random, suppressed);
+  return { rows, fromEnclave: rows.length, suppressed };
 }
 
 /** Orders two keys: NULL first, then strings by UTF-16 code units, column by column. */
@@ -192,7 +206,8 @@ export function keyProduct(lists: readonly (readonly (string | null)[])[]): (str
   );
 }
 
-function emptyGroup(keys: (string | null)[], plan: QueryPlan): TrueGroup {
+/** A group with no rows: zero counts and, for every measure the plan reads, zero sums. */
+export function emptyGroup(keys: (string | null)[], plan: QueryPlan): TrueGroup {
   const measures: TrueGroup['measures'] = {};
   for (const mech of plan.mechanisms) {
     if (mech.measure !== undefined) measures[mech.measure] = { sumGrid: 0n, nonNull: 0n };
@@ -209,15 +224,33 @@ function releasePublic(input: ReleaseInput, groups: TrueGroup[], random: RandomS
   });
 }
 
-function releaseSelected(input: ReleaseInput, groups: TrueGroup[], random: RandomSource) {
+/**
+ * Thresholded release of `groups`; when `suppressed` is given (a plan with the row of
+ * suppressed groups), every group withheld is pushed onto it, and so is a group whose keys are
+ * that row's keys, which is never released on its own.
+ */
+function releaseSelected(
+  input: ReleaseInput,
+  groups: TrueGroup[],
+  random: RandomSource,
+  suppressed?: TrueGroup[],
+) {
   const { plan } = input;
   const selection = plan.selection!;
   const units = plan.mechanisms.find((mech) => mech.id === selection.mechanism)!;
+  const merged = input.otherRowKeys ? keyId(input.otherRowKeys) : undefined;
   const rows: ReleasedRow[] = [];
   for (const group of groups) {
-    if (integer(group.units) < BigInt(selection.k)) continue;
-    const noisyUnits = addNoise(group, units, random);
-    if (noisyUnits < BigInt(selection.tau)) continue;
+    if (merged !== undefined && keyId(group.keys) === merged) {
+      suppressed?.push(group);
+      continue;
+    }
+    const noisyUnits =
+      integer(group.units) < BigInt(selection.k) ? undefined : addNoise(group, units, random);
+    if (noisyUnits === undefined || noisyUnits < BigInt(selection.tau)) {
+      suppressed?.push(group);
+      continue;
+    }
     const noisy = drawAll(plan, group, new Map([[units.id, noisyUnits]]), random);
     rows.push(toRow(plan, group.keys, noisy));
   }
@@ -235,11 +268,18 @@ function releaseSelected(input: ReleaseInput, groups: TrueGroup[], random: Rando
 export function release(input: ReleaseInput, random: RandomSource = cryptoSource): ReleaseResult {
   checkShapes(input);
   const groups = input.groups.filter((group) => listed(group, input));
-  const { rows, fromEnclave } = isPublicPlan(input.plan)
-    ? releaseMixed(input, groups, random)
+  const { rows, fromEnclave, suppressed } = isPublicPlan(input.plan)
+    ? { ...releaseMixed(input, groups, random), suppressed: undefined }
     : selectedOnly(input, groups, random);
   const noise = Object.fromEntries(input.plan.aggregates.map((agg) => [agg.alias, agg.noise]));
-  return { rows, released: rows.length, suppressed: input.groups.length - fromEnclave, noise };
+  const result: ReleaseResult = {
+    rows,
+    released: rows.length,
+    suppressed: input.groups.length - fromEnclave,
+    noise,
+  };
+  if (suppressed) result.suppressedKeys = suppressed.map((g) => g.keys);
+  return result;
 }
 
 /** Listed cells are public unless the plan selects every group (not only "other" cells). */

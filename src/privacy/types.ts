@@ -44,6 +44,12 @@ export interface PlanInput {
   mechanism?: NoiseKind;
   /** True when a public column has an "other" row: only cells with that key are thresholded. */
   otherCells?: boolean;
+  /**
+   * True when the buyer asked for the row of suppressed groups (docs/privacy.md, section 5b):
+   * one more mechanism, the row's own distinct-unit count, and half of delta for its threshold.
+   * Needs `needsSelection`.
+   */
+  otherRow?: boolean;
 }
 
 /** The policy's choice of noise distribution; `laplace` when a policy says nothing. */
@@ -82,6 +88,12 @@ export interface Mechanism {
    * √(2ρ_i) rounded down in a Gaussian one (ε-DP implies ε²/2-zCDP).
    */
   quantileEpsilon?: Rational;
+  /**
+   * True for the mechanism that runs on the row of suppressed groups only: its distinct units,
+   * counted once over all those groups (L1 = 1). Every other mechanism also gives that row its
+   * values, as one more cell whose rows are disjoint from the released groups'.
+   */
+  otherRow?: boolean;
 }
 
 /** Partition selection: release a group iff its true units >= k and its noisy units >= tau. */
@@ -92,6 +104,19 @@ export interface SelectionPlan {
   tau: number;
   /** True when only cells holding an "other" key are selected; the listed cells are public. */
   onlyOther?: boolean;
+}
+
+/**
+ * The row of suppressed groups: released iff its true distinct units (over the rows of every
+ * group that failed selection) are >= k and its noisy count reaches its own tau.
+ */
+export interface OtherRowPlan {
+  /** Id of its distinct-unit mechanism (`other_units`, L1 = 1). */
+  mechanism: string;
+  k: number;
+  tau: number;
+  /** Its share of the policy's delta: half, the selection of the groups keeps the other half. */
+  delta: number;
 }
 
 /** How an answer's noise field describes one aggregate, in the answer's own units. */
@@ -132,6 +157,8 @@ export interface QueryPlan {
   epsilonChargedExact: Rational;
   /** Delta charged: the policy delta when selection runs, else 0. */
   deltaCharged: number;
+  /** Present when the buyer asked for the row of suppressed groups. */
+  other?: OtherRowPlan;
   /** Plain sentences explaining reuse of noisy values (post-processing, no extra charge). */
   notes: string[];
   /** Gaussian plans only: the query's total ρ (zCDP), the exact sum of the mechanisms' ρ. */
@@ -170,6 +197,12 @@ export interface ReleaseInput {
   publicKeys: PublicKeyList[];
   /** Per grouped column, the policy's "other" label, if any: such cells are thresholded. */
   otherKeys?: (string | undefined)[];
+  /**
+   * With a plan that has the row of suppressed groups: that row's keys. A group with exactly
+   * these keys is counted into that row rather than released on its own, so that no answer
+   * holds two rows with the same keys.
+   */
+  otherRowKeys?: string[];
 }
 
 /** One released group: its keys and one noisy value per aggregate alias. */
@@ -191,4 +224,20 @@ export interface ReleaseResult {
   /** Groups the enclave returned that are not in the answer. */
   suppressed: number;
   noise: Record<string, NoiseInfo>;
+  /**
+   * With a plan that has the row of suppressed groups: the keys of every group the enclave
+   * returned and the threshold withheld. These are true data (which groups exist), so they go
+   * back to the enclave as one bound parameter of the row's statement and nowhere else: never
+   * into an answer, a log or the audit entry.
+   */
+  suppressedKeys?: (string | null)[][];
+  /** With a plan that has the row of suppressed groups: whether it passed its threshold. */
+  other?: { released: boolean };
+}
+
+/** What `releaseOther` needs: the plan and the true values of the row of suppressed groups. */
+export interface OtherReleaseInput {
+  plan: QueryPlan;
+  /** Keys: the row's labels; values: over the kept rows of every suppressed group (enclave). */
+  group: TrueGroup;
 }

@@ -9,19 +9,15 @@ import type { LoadedPolicy } from '../policy/load.js';
 import { planQuery } from '../privacy/mechanisms.js';
 import type { RandomSource } from '../privacy/random.js';
 import { release } from '../privacy/release.js';
-import type {
-  NoiseInfo,
-  PublicKeyList,
-  ReleaseResult,
-  ReleasedRow,
-  TrueGroup,
-} from '../privacy/types.js';
-import { rewrite, type EnclaveStatement } from '../rewrite/rewrite.js';
+import type { NoiseInfo, PublicKeyList, ReleaseResult, ReleasedRow } from '../privacy/types.js';
+import { rewrite } from '../rewrite/rewrite.js';
 import { attachHistogram, histogramStatement, quantileMeasures } from '../rewrite/histogram.js';
 import { recordAnswered, runInEnclave } from '../telemetry/query-stages.js';
 import { inSpan } from '../telemetry/tracing.js';
-import { otherKeyOf, type CheckedQuery } from './checked.js';
+import { needsSelection, otherKeyOf, type CheckedQuery } from './checked.js';
 import { AnswerAlreadyStored } from '../ledger/answers.js';
+import { otherRowKeys, otherRowSql, withOtherRow, type OtherRowAnswer } from './other-row.js';
+import { toTrueGroups } from './true-groups.js';
 import {
   answerRepeat,
   findStored,
@@ -76,14 +72,18 @@ export interface QueryAnswer {
   intervals: AnswerIntervals;
   /** On a repeated question: the answer repeated and what it was charged; this one costs 0. */
   cached?: { queryId: string; epsilon: number; delta: number };
+  /** When the buyer asked for the row of suppressed groups (`"other": true`). */
+  other?: OtherRowAnswer;
 }
 
 /**
  * Answers a checked query: plan the noise, reserve its cost, run the
- * rewritten statement in the enclave, add noise and threshold the groups,
- * then charge and audit in one transaction, and wait for the store's
- * durability barrier before anything is returned: the reservation needs no
- * flush of its own, since the barrier covers every earlier commit.
+ * rewritten statement in the enclave, add noise and threshold the groups
+ * (with `"other": true`, then run and release the row of the withheld
+ * ones, other-row.ts), then charge and audit in one transaction, and wait
+ * for the store's durability barrier before anything is returned: the
+ * reservation needs no flush of its own, since the barrier covers every
+ * earlier commit.
  * If anything fails after the reservation, it is released and the failure
  * audited, so no number leaves without its charge and no charge stays
  * without an answer.
@@ -122,7 +122,7 @@ export async function answerQuery(
     route: origin.route,
     method: origin.method,
     query: origin.text,
-    rewrittenSql: [stmt, ...histograms].map((s) => s.sql).join(';\n'),
+    rewrittenSql: [...[stmt, ...histograms].map((s) => s.sql), ...otherRowSql(q)].join(';\n'),
     policyVersion: policy.version,
   };
   let result;
@@ -136,14 +136,16 @@ export async function answerQuery(
       plan.selection && !plan.selection.onlyOther
         ? q.groupBy.map(() => undefined)
         : q.groupBy.map((g) => releasedKeys(q, g));
-    const released = await inSpan('veil.release', { 'veil.groups.true': groups.length }, (s) => {
+    const attrs = { 'veil.groups.true': groups.length };
+    const released = await inSpan('veil.release', attrs, async (s) => {
       const otherKeys = q.groupBy.map(otherKeyOf);
-      const r = release({ plan, groups, publicKeys, otherKeys }, ctx.random);
+      const otherRow = plan.other ? { otherRowKeys: otherRowKeys(q) } : {};
+      const r = release({ plan, groups, publicKeys, otherKeys, ...otherRow }, ctx.random);
       s.setAttributes({
         'veil.groups.released': r.released,
         'veil.groups.suppressed': r.suppressed,
       });
-      return capRows(r, policy.maxGroups);
+      return capRows(plan.other ? await withOtherRow(ctx, q, plan, r) : r, policy.maxGroups);
     });
     result = released;
     stored = toStored(q, plan, released, {
@@ -201,6 +203,7 @@ export async function answerQuery(
     },
     noise: shaped.noise,
     intervals: shaped.intervals,
+    ...(shaped.other ? { other: shaped.other } : {}),
   };
 }
 
@@ -209,9 +212,12 @@ export async function answerQuery(
  * and thresholding, so which rows remain depends only on released values
  * (post-processing); `released` keeps the count before the cut, which tells
  * the buyer the answer was cut and is itself a function of noisy values.
+ * A released row of suppressed groups (always last) is kept through the cut.
  */
 function capRows(r: ReleaseResult, maxGroups: number): ReleaseResult {
-  return r.rows.length <= maxGroups ? r : { ...r, rows: r.rows.slice(0, maxGroups) };
+  if (r.rows.length <= maxGroups) return r;
+  if (r.other?.released !== true) return { ...r, rows: r.rows.slice(0, maxGroups) };
+  return { ...r, rows: [...r.rows.slice(0, maxGroups - 1), r.rows[r.rows.length - 1]!] };
 }
 
 /** The privacy plan of a checked query under its policy; the quote route prices the same plan. */
@@ -231,21 +237,12 @@ export function planOf(q: CheckedQuery) {
     needsSelection: needsSelection(q),
     mechanism: policy.mechanism,
     otherCells: q.groupBy.some((g) => otherKeyOf(g) !== undefined),
+    otherRow: q.otherRow === true,
   });
 }
 
-/**
- * Groups need thresholding unless every grouped dimension has a public key
- * list and every filter is on such a dimension: a filter on a non-public key
- * makes even a public cell as narrow as that key, so it gets the k floor too.
- */
-export function needsSelection(q: CheckedQuery): boolean {
-  const publicDim = (dim: string, level: string) =>
-    q.policy.publicKeyLists[dim]?.[level] !== undefined;
-  return (
-    q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level))
-  );
-}
+/** Re-exported where the pipeline has always found it; checked.ts holds it. */
+export { needsSelection };
 
 /**
  * A grouped column's public keys as released. When the policy makes NULL its
@@ -266,26 +263,6 @@ export function budgetLimits(policy: LoadedPolicy, buyer: string) {
       : policy.budgets.perBuyer,
     dataset: policy.budgets.dataset,
   };
-}
-
-function toTrueGroups(rows: unknown[][], stmt: EnclaveStatement): TrueGroup[] {
-  const n = stmt.keyColumns;
-  return rows.map((r) => {
-    const measures: TrueGroup['measures'] = {};
-    stmt.measures.forEach((m, i) => {
-      measures[m] = { sumGrid: toInt(r[n + 2 + 2 * i]), nonNull: toInt(r[n + 3 + 2 * i]) };
-    });
-    return {
-      keys: r.slice(0, n).map((k) => (k === null ? null : String(k))),
-      rows: toInt(r[n]),
-      units: toInt(r[n + 1]),
-      measures,
-    };
-  });
-}
-
-function toInt(v: unknown): number {
-  return v === null || v === undefined ? 0 : Number(v);
 }
 
 /**

@@ -16,6 +16,11 @@ export interface CheckedQuery {
   epsilon: number;
   orderBy: { output: string; desc: boolean }[];
   limit: number | undefined;
+  /**
+   * True when the buyer asked for the row of suppressed groups (`"other": true`): part of
+   * the question, so of its stored-answer key. Only set on queries that need selection.
+   */
+  otherRow?: boolean;
 }
 
 export interface CheckedGroup {
@@ -30,6 +35,31 @@ export interface CheckedGroup {
   nulls: 'group' | 'drop';
   /** Label of the row counting keys outside `publicKeys` (policy `other`); needs a list. */
   otherKey?: string;
+}
+
+/** The key of the row of suppressed groups when neither dimension nor policy names one. */
+export const DEFAULT_OTHER_LABEL = 'OTHER';
+
+/**
+ * The key a grouped column carries in the row of suppressed groups: the dimension's `other`
+ * label (which, on a level without a key list, has no other use), else the policy's
+ * `otherLabel`, else OTHER.
+ */
+export function otherRowKey(q: Pick<CheckedQuery, 'policy'>, g: CheckedGroup): string {
+  return g.otherKey ?? q.policy.otherLabel ?? DEFAULT_OTHER_LABEL;
+}
+
+/**
+ * Groups need thresholding unless every grouped dimension has a public key
+ * list and every filter is on such a dimension: a filter on a non-public key
+ * makes even a public cell as narrow as that key, so it gets the k floor too.
+ */
+export function needsSelection(q: Omit<CheckedQuery, 'epsilon'>): boolean {
+  const publicDim = (dim: string, level: string) =>
+    q.policy.publicKeyLists[dim]?.[level] !== undefined;
+  return (
+    q.groupBy.some((g) => !g.publicKeys) || q.filters.some((f) => !publicDim(f.dimension, f.level))
+  );
 }
 
 /** The "other" label of a grouped column, when it has a public key list and the policy has one. */

@@ -14,8 +14,9 @@ import type { CheckedAggregate, CheckedFilter, CheckedGroup, CheckedQuery } from
  * - filter order and IN-list order (an IN of one value is already `eq`);
  * - the front end: JSON and SQL produce the same checked query.
  * Kept: the dataset, the epsilon (a different epsilon buys a different
- * answer), every filter value. `orderBy` and `limit` are left out: they
- * apply after noise, to the stored answer.
+ * answer), every filter value, and the row of suppressed groups when asked
+ * (it changes the plan, the tau and the rows). `orderBy` and `limit` are
+ * left out: they apply after noise, to the stored answer.
  */
 export interface NormalQuery {
   dataset: string;
@@ -23,6 +24,8 @@ export interface NormalQuery {
   aggregates: string[];
   filters: { column: string; op: string; values: string[] }[];
   epsilon: number;
+  /** Present only when asked, so the keys of every question without it stay as they were. */
+  other?: true;
 }
 
 /** Whose answer it is: a stored answer is reused only under the same policy and data. */
@@ -56,13 +59,15 @@ export function normalizeQuery(q: CheckedQuery): NormalQuery {
   const keyed = filters.map((f) => [canonicalJson(f), f] as const);
   keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const unique = [...new Map(keyed).values()];
-  return {
+  const normal: NormalQuery = {
     dataset: q.dataset,
     groups: q.groupBy.map(groupId).sort(),
     aggregates: [...new Set(q.aggregates.map(aggregateId))].sort(),
     filters: unique,
     epsilon: q.epsilon,
   };
+  if (q.otherRow === true) normal.other = true;
+  return normal;
 }
 
 /** The key a released answer is stored under: sha256 of the normal form and its scope. */

@@ -2,7 +2,9 @@ import { aggregateHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import { planOf, type AnswerContext } from './answer.js';
 import { otherKeyOf, type CheckedQuery } from './checked.js';
 import { budgetStanding } from './limits.js';
+import { aggregateId } from './normalize.js';
 import { dataVersionOf, findStored } from './repeat.js';
+import { storedOther } from './other-row.js';
 
 /**
  * What a query would cost and how accurate it would be, before it is asked.
@@ -43,6 +45,11 @@ export interface Quote {
     /** The release threshold on noisy distinct units, or null without selection. */
     tau: number | null;
   };
+  /**
+   * When the body asks for the row of suppressed groups: its own threshold and half-widths
+   * (its cost is already in epsilon and delta); else null.
+   */
+  otherRow: { tau: number; halfWidth: Record<string, number> } | null;
 }
 
 /** Columns whose keys are not public, so their groups must pass the threshold. */
@@ -107,5 +114,17 @@ export async function quoteQuery(
       k: q.policy.k,
       tau: plan.selection?.tau ?? null,
     },
+    otherRow: plan.other ? otherRowQuote(q, plan) : null,
   };
+}
+
+/** The row's tau and its half-widths by alias, as the answer will state them. */
+function otherRowQuote(q: CheckedQuery, plan: ReturnType<typeof planOf>): Quote['otherRow'] {
+  const stored = storedOther(plan, false);
+  const halfWidth: Record<string, number> = {};
+  for (const a of q.aggregates) {
+    const h = stored.halfWidth[aggregateId(a)];
+    if (h !== undefined) halfWidth[a.alias] = h;
+  }
+  return { tau: stored.tau, halfWidth };
 }

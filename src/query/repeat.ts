@@ -6,6 +6,7 @@ import { compareRows, type AnswerContext, type QueryAnswer, type QueryOrigin } f
 import type { CheckedQuery } from './checked.js';
 import { budgetStanding } from './limits.js';
 import { aggregateId, answerKey, groupId } from './normalize.js';
+import { shapeOther, storedOther, type StoredOther } from './other-row.js';
 
 /**
  * Released answers in a spelling-free form, and the answer a request gets
@@ -40,6 +41,8 @@ export interface StoredAnswer {
   /** Half-width per aggregate id at `confidence`; for avg the numerator A of A / count. */
   halfWidth: Record<string, number>;
   confidence: number;
+  /** When the row of suppressed groups was asked for; the row itself, if released, is in rows. */
+  other?: StoredOther;
 }
 
 /** The 95% intervals of an answer (docs/privacy.md, "Accuracy"). */
@@ -102,7 +105,7 @@ export function toStored(
     }
     return row;
   });
-  return {
+  const stored: StoredAnswer = {
     ...meta,
     dataset: q.dataset,
     epsilon: plan.epsilonCharged,
@@ -115,6 +118,8 @@ export function toStored(
     halfWidth,
     confidence: DEFAULT_CONFIDENCE,
   };
+  if (plan.other) stored.other = storedOther(plan, result.other?.released === true);
+  return stored;
 }
 
 /** The ledger row that stores an answer beside its charge. */
@@ -170,7 +175,8 @@ export function shapeStored(q: CheckedQuery, stored: StoredAnswer) {
     if (a.fn !== 'avg') intervals.halfWidth[a.alias] = stored.halfWidth[id]!;
   }
   if (q.aggregates.some((a) => a.fn === 'avg')) intervals.perRow = pairs.map((p) => p.widths);
-  return { rows: pairs.map((p) => p.row), noise, intervals };
+  const other = stored.other ? shapeOther(q, stored.other) : undefined;
+  return { rows: pairs.map((p) => p.row), noise, intervals, other };
 }
 
 /** Remaining buyer budget in the current period (a bureau's grant counts), as answers report it. */
@@ -248,6 +254,7 @@ export async function serveStored(
     },
     noise: shaped.noise,
     intervals: shaped.intervals,
+    ...(shaped.other ? { other: shaped.other } : {}),
     cached: { queryId: stored.queryId, epsilon: stored.epsilon, delta: stored.delta },
   };
 }

@@ -46,6 +46,11 @@ export const queryRequest = z
     epsilon: z.number().finite().positive().optional(),
     orderBy: z.array(orderRequest).max(8).optional(),
     limit: z.number().int().positive().max(100000).optional(),
+    /**
+     * Ask for the row of suppressed groups: one more row, keyed by the policy's labels, with
+     * the total of every group the release threshold withholds (itself thresholded).
+     */
+    other: z.boolean().optional(),
   })
   .strict();
 

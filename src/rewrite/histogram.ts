@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type AliasedExpression, type Expression } from 'kysely';
 import { quantileGrid } from '../privacy/quantile.js';
 import type { TrueGroup } from '../privacy/types.js';
 import type { CheckedQuery } from '../query/checked.js';
@@ -29,24 +29,38 @@ export function quantileMeasures(q: CheckedQuery): string[] {
  * every number is a bound parameter.
  */
 export function histogramStatement(q: CheckedQuery, measure: string): HistogramStatement {
+  const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
+  const refs = q.groupBy.map((_g, i) => sql.ref(`k${i}`));
+  return histogramOver(q, measure, keptRows(q), keys, refs);
+}
+
+/**
+ * The histogram of `measure` over `rows` (the kept rows of a query, or a
+ * subset of them), per bin and per `keys` (none: one histogram for all).
+ */
+export function histogramOver(
+  q: CheckedQuery,
+  measure: string,
+  rows: ReturnType<typeof keptRows>,
+  keys: AliasedExpression<unknown, string>[],
+  refs: Expression<unknown>[],
+): HistogramStatement {
   const bounds = q.policy.measures[measure]!;
   const grid = quantileGrid(bounds);
   const { finite, clamped } = clampedValue(measure, bounds.lower, bounds.upper);
   const steps = sql`round((${clamped} - ${bounds.lower}) / ${bounds.granularity})`;
   const binOf = sql<bigint>`cast(floor(${steps} / ${grid.stepsPerBin}) as bigint)`;
   const bin = sql<bigint>`least(${grid.bins - 1}, ${binOf})`;
-  const keys = q.groupBy.map((g, i) => keyExpr(g).as(`k${i}`));
-  const refs = [...q.groupBy.map((_g, i) => sql.ref(`k${i}`)), sql.ref('bin')];
-  const compiled = keptRows(q)
+  const compiled = rows
     .where(sql<boolean>`${finite} is not null`)
     .select([...keys, bin.as('bin'), sql<bigint>`count(*)`.as('n')])
-    .groupBy(refs)
+    .groupBy([...refs, sql.ref('bin')])
     .compile();
   return {
     sql: compiled.sql,
     params: compiled.parameters,
     measure,
-    keyColumns: q.groupBy.length,
+    keyColumns: keys.length,
     bins: grid.bins,
   };
 }

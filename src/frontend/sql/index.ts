@@ -23,6 +23,8 @@ export type { Positions, Translation } from './translate.js';
 export interface SqlQueryOptions {
   /** Epsilon for this query; the policy default when absent. */
   epsilon?: number;
+  /** Ask for the row of suppressed groups, as the JSON body's `"other": true`. */
+  other?: boolean;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function sqlToRequest(
 /**
  * Parses, translates and checks buyer SQL against the dataset's policy.
  * Throws only VeilError; refusals about the SQL text carry `position`, the
- * one about the body's epsilon carries `path: ['epsilon']` instead.
+ * ones about the body's epsilon and other carry `path: ['epsilon']` or
+ * `path: ['other']` instead.
  */
 export async function sqlToChecked(
   sql: string,
@@ -58,7 +61,7 @@ export async function sqlToChecked(
 ): Promise<CheckedQuery> {
   const { request, positions } = await sqlToRequest(sql, policies, opts);
   try {
-    return checkQuery(request, policies);
+    return checkQuery(opts.other === true ? { ...request, other: true } : request, policies);
   } catch (err) {
     if (!isVeilError(err)) throw err;
     err.dataset ??= request.dataset;

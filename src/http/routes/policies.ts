@@ -4,7 +4,7 @@ import { VeilError } from '../../errors/registry.js';
 import { registrationProblems } from '../../policy/catalogue.js';
 import { classificationProblems } from '../../policy/classification.js';
 import { diffPolicies } from '../../policy/diff.js';
-import { dryRun, recentQueries } from '../../policy/dry-run.js';
+import { dryRun, paidAnswerLookup, recentQueries } from '../../policy/dry-run.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
@@ -121,7 +121,7 @@ export function policyRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     return {
       dataset: active.dataset,
       active: active.version,
-      ...(await dryRun(recent, active, proposed)),
+      ...(await dryRun(recent, active, proposed, paidAnswerLookup(ctx.store.db))),
     };
   });
 }

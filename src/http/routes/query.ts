@@ -6,20 +6,22 @@ import { checkQuery } from '../../policy/check.js';
 import type { CheckedQuery } from '../../query/checked.js';
 import { applyAccuracy, splitAccuracy } from '../../query/accuracy-target.js';
 import { answerQuery } from '../../query/answer.js';
-import { queryRequest } from '../../query/request.js';
+import { queryRequest, type QueryRequest } from '../../query/request.js';
 import { inSpan, withSpan } from '../../telemetry/tracing.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 
 /**
- * The SQL form of a query body: `{"sql": "...", "epsilon"?: n}`. An empty
- * text is left to the parser, which refuses it as VEIL_SQL_PARSE with a
- * position like any other text that holds no statement.
+ * The SQL form of a query body: `{"sql": "...", "epsilon"?: n, "other"?: true}`.
+ * An empty text is left to the parser, which refuses it as VEIL_SQL_PARSE
+ * with a position like any other text that holds no statement.
  */
 export const sqlBody = z
   .object({
     sql: z.string(),
     epsilon: z.number().finite().positive().optional(),
+    /** The row of suppressed groups, as in the JSON form (SQL has no spelling for it). */
+    other: z.boolean().optional(),
   })
   .strict();
 
@@ -48,20 +50,24 @@ export function queryRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 /**
  * The checked query of a request body, shared by /v1/query and the quote
  * route; a target accuracy (if any) is turned into the epsilon that reaches it.
+ * `text` is what the audit entry records: the SQL, or the parsed JSON body
+ * with its target accuracy, so that a policy dry run can replay the target.
  */
 export async function toChecked(
   req: FastifyRequest,
   ctx: GatewayContext,
 ): Promise<{ checked: CheckedQuery; text: string }> {
   const { body, accuracy } = splitAccuracy(req.body);
-  const { checked, text } = await parseChecked(body, ctx);
-  return { checked: accuracy ? applyAccuracy(checked, accuracy) : checked, text };
+  const { checked, text, request } = await parseChecked(body, ctx);
+  if (!accuracy) return { checked, text };
+  const recorded = request ? JSON.stringify({ ...request, accuracy }) : text;
+  return { checked: applyAccuracy(checked, accuracy), text: recorded };
 }
 
 async function parseChecked(
   body: unknown,
   ctx: GatewayContext,
-): Promise<{ checked: CheckedQuery; text: string }> {
+): Promise<{ checked: CheckedQuery; text: string; request?: QueryRequest }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new VeilError(
       'VEIL_QUERY_INVALID',
@@ -72,8 +78,11 @@ async function parseChecked(
     refuseLongSql(body.sql, ctx.config.sqlMaxLength);
     const parsed = sqlBody.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error.issues);
-    const opts = parsed.data.epsilon === undefined ? {} : { epsilon: parsed.data.epsilon };
-    const sql = parsed.data.sql;
+    const { sql, epsilon, other } = parsed.data;
+    const opts = {
+      ...(epsilon === undefined ? {} : { epsilon }),
+      ...(other === true ? { other } : {}),
+    };
     const attrs = { 'veil.query.form': 'sql', 'veil.sql.length': sql.length };
     return {
       checked: await inSpan('veil.parse', attrs, () => sqlToChecked(sql, ctx.policies, opts)),
@@ -86,7 +95,7 @@ async function parseChecked(
     return parsed.data;
   });
   const checked = await inSpan('veil.policy', {}, () => checkQuery(request, ctx.policies));
-  return { checked, text: JSON.stringify(request) };
+  return { checked, text: JSON.stringify(request), request };
 }
 
 function invalid(issues: z.core.$ZodIssue[]): VeilError {
