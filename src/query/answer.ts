@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { cellsOf } from '../audit/releases.js';
 import type { Enclave } from '../enclave/enclave.js';
 import { VeilError, isVeilError } from '../errors/registry.js';
@@ -30,6 +29,7 @@ import {
   type AnswerIntervals,
   type StoredAnswer,
 } from './repeat.js';
+import { newQueryId } from './query-id.js';
 
 /** What the query path needs from the running gateway. */
 export interface AnswerContext {
@@ -97,7 +97,7 @@ export async function answerQuery(
   const repeat = await answerRepeat(ctx, q, origin);
   if (repeat) return repeat;
   const plan = planOf(q);
-  const queryId = randomUUID();
+  const queryId = newQueryId();
   const period = periodKey(policy.budgets.period, (ctx.now ?? (() => new Date()))());
   const limits = budgetLimits(policy, origin.principal.sub);
   const budgetAttrs = { 'veil.epsilon': plan.epsilonCharged, 'veil.delta': plan.deltaCharged };

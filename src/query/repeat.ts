@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ReleasedAnswerInput } from '../ledger/answers.js';
 import { aggregateHalfWidth, avgHalfWidth, DEFAULT_CONFIDENCE } from '../privacy/accuracy.js';
 import type { NoiseInfo, QueryPlan, ReleaseResult } from '../privacy/types.js';
@@ -7,6 +6,7 @@ import type { CheckedQuery } from './checked.js';
 import { budgetStanding } from './limits.js';
 import { aggregateId, answerKey, groupId } from './normalize.js';
 import { shapeOther, storedOther, type StoredOther } from './other-row.js';
+import { newQueryId } from './query-id.js';
 
 /**
  * Released answers in a spelling-free form, and the answer a request gets
@@ -217,7 +217,7 @@ export async function serveStored(
 ): Promise<QueryAnswer> {
   const buyer = origin.principal.sub;
   const { period, remaining } = await remainingFor(ctx, q, buyer);
-  const queryId = randomUUID();
+  const queryId = newQueryId();
   await ctx.store.audit.append({
     requestId: origin.requestId,
     queryId,
