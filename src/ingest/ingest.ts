@@ -1,16 +1,8 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import {
-  checkRows,
-  countRows,
-  csvHeader,
-  derivedTableSql,
-  ident,
-  rawTableSql,
-  stageCsv,
-  writeRawTable,
-} from './derive.js';
+import { countRows, findCopies, rejectRows } from './checks.js';
+import { derivedTableSql, rankKey, rawTableSql, writeRawTable } from './derive.js';
 import { gulouRecipe } from './gulou-recipe.js';
 import {
   ensureMetaTables,
@@ -24,6 +16,8 @@ import { bundledDataset, enclaveFile, manifestFile } from './paths.js';
 import type { DatasetId, DatasetRecipe } from './recipe.js';
 import { describeFailure, IngestError, type IngestOptions, type IngestReport } from './report.js';
 import { loadOrCreateSalt } from './salt.js';
+import { ident } from './sql.js';
+import { csvHeader, stageCsv } from './stage.js';
 
 /**
  * Loads source CSVs into the enclave. Each dataset's two tables are replaced
@@ -139,7 +133,8 @@ async function ingestInto(
       fail('read the source CSV'),
     );
     onStep(recipe.dataset, 'check the rows');
-    await checkRows(conn, recipe).catch(fail('check the rows'));
+    await findCopies(conn, recipe).catch(fail('check the rows'));
+    await rejectRows(conn, recipe).catch(fail('check the rows'));
     const checked = await countRows(conn, recipe).catch(fail('count the rows'));
     const rejections = [{ reason: 'malformed_row', rows: malformed }, ...checked.rejections];
     const sourceSha256 = await hashing.catch(fail('hash the source'));
@@ -169,7 +164,7 @@ async function replaceTables(
   await conn.run('BEGIN TRANSACTION');
   try {
     await writeRawTable(conn, rawTableSql(recipe, columns));
-    await conn.run(derivedTableSql(recipe), { salt });
+    await conn.run(derivedTableSql(recipe), { salt, rank_key: rankKey(salt) });
     const counts = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(recipe.dataset)}`);
     const report: IngestReport = { ...partial, rowsKept: Number(counts.getRowsJS()[0]![0]) };
     await writeMeta(conn, report, sourceSha256);
@@ -185,7 +180,8 @@ async function replaceTables(
 async function dropTemporaries(conn: DuckDBConnection): Promise<void> {
   const tables = [
     'veil_stage',
-    'veil_checked',
+    'veil_copies',
+    'veil_rejected',
     'veil_gazetteer',
     'veil_csv_errors',
     'veil_csv_scans',

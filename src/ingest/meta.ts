@@ -10,7 +10,7 @@ import type { IngestReport } from './report.js';
  */
 
 /** Bumped whenever ingest would derive different tables from the same file. */
-export const ingestCodeVersion = 'veil-ingest/1';
+export const ingestCodeVersion = 'veil-ingest/2';
 
 /** Creates the meta tables if this is a new enclave. */
 export async function ensureMetaTables(conn: DuckDBConnection): Promise<void> {

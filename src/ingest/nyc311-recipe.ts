@@ -1,4 +1,4 @@
-import { dimension, measure, repeatedKeysSql, type DatasetRecipe } from './recipe.js';
+import { blankToNull, dimension, measure, type DatasetRecipe } from './recipe.js';
 
 /**
  * NYC 311 "Street Flooding (SJ)" complaints (NYC Open Data erm2-nwe9). The
@@ -14,61 +14,28 @@ const closedAt = 'TRY_CAST(trim(closed_date) AS TIMESTAMP)';
 const latitudeOf = 'TRY_CAST(trim(latitude) AS DOUBLE)';
 const longitudeOf = 'TRY_CAST(trim(longitude) AS DOUBLE)';
 
-const checkedSql = `
-  WITH typed AS (
-    SELECT rowid AS veil_src_row, *,
-      veil_raw_unique_key AS veil_record_key,
-      veil_raw_created_date AS veil_created,
-      veil_raw_closed_date AS veil_closed,
-      nullif(regexp_extract(trim(incident_zip), '^([0-9]{5})(-[0-9]{4})?$', 1), '') AS veil_zip,
-      nullif(upper(trim(regexp_replace(coalesce(incident_address, ''), '\\s+', ' ', 'g'))), '')
-        AS veil_address,
-      nullif(nullif(regexp_extract(trim(bbl), '^([0-9]{10})(\\.0+)?$', 1), ''), '0000000000')
-        AS veil_bbl,
-      veil_raw_latitude AS veil_lat,
-      veil_raw_longitude AS veil_lon
-    FROM veil_stage
-  ),
-  flagged AS (
-    SELECT typed.*, repeated.veil_first_row,
-      isfinite(veil_lat) AND isfinite(veil_lon) AND abs(veil_lat) <= 90 AND abs(veil_lon) <= 180
-        AND NOT (veil_lat = 0 AND veil_lon = 0) AS veil_has_point
-    FROM typed LEFT JOIN (${repeatedKeysSql('typed')}) repeated USING (veil_record_key)
-  )
-  SELECT veil_src_row, veil_record_key,
-    CASE
-      WHEN veil_record_key IS NULL THEN 'missing_unique_key'
-      WHEN veil_src_row <> veil_first_row THEN 'duplicate_unique_key'
-      WHEN veil_created IS NULL THEN 'bad_created_date'
-    END AS veil_reason,
-    CASE
-      WHEN veil_address IS NOT NULL THEN 'addr:' || veil_address || '|' || coalesce(veil_zip, '')
-      WHEN veil_bbl IS NOT NULL THEN 'bbl:' || veil_bbl
-      WHEN veil_has_point THEN 'xy:' || printf('%.4f,%.4f', veil_lat, veil_lon)
-      ELSE 'sr:' || veil_record_key
-    END AS veil_unit_key,
-    ${dimension(
-      `CASE WHEN upper(trim(borough)) IN (${boroughs.map((b) => `'${b}'`).join(', ')})
-        THEN upper(trim(borough)) END`,
-      'borough',
-    )},
-    ${dimension(
-      `CASE WHEN community_board ILIKE '%unspecified%' THEN NULL
-        ELSE nullif(trim(community_board), '') END`,
-      'community_board',
-    )},
-    ${dimension('veil_zip', 'zip')},
-    ${dimension(`nullif(trim(status), '')`, 'status')},
-    ${dimension(`nullif(upper(trim(open_data_channel_type)), '')`, 'channel')},
-    ${dimension(`strftime(veil_created, '%Y-%m-%d')`, 'created_day')},
-    ${dimension(`strftime(veil_created, '%G-W%V')`, 'created_week')},
-    ${dimension(`strftime(veil_created, '%Y-%m')`, 'created_month')},
-    ${measure(
-      `CASE WHEN veil_closed >= veil_created
-        THEN date_diff('second', veil_created, veil_closed) / 3600.0 END`,
-      'hours_to_close',
-    )}
-  FROM flagged`;
+/** A usable point: finite, on the globe, and not the (0, 0) placeholder. */
+const hasPoint = `isfinite(s.veil_raw_latitude) AND isfinite(s.veil_raw_longitude)
+  AND abs(s.veil_raw_latitude) <= 90 AND abs(s.veil_raw_longitude) <= 180
+  AND NOT (s.veil_raw_latitude = 0 AND s.veil_raw_longitude = 0)`;
+
+const unitKey = `CASE
+    WHEN s.veil_address IS NOT NULL
+      THEN 'addr:' || s.veil_address || '|' || coalesce(s.veil_zip, '')
+    WHEN s.veil_bbl IS NOT NULL THEN 'bbl:' || s.veil_bbl
+    WHEN ${hasPoint}
+      THEN 'xy:' || printf('%.4f,%.4f', s.veil_raw_latitude, s.veil_raw_longitude)
+    ELSE 'sr:' || s.veil_raw_unique_key
+  END`;
+
+const reasonSql = `CASE
+    WHEN s.veil_raw_unique_key IS NULL THEN 'missing_unique_key'
+    WHEN veil_duplicate THEN 'duplicate_unique_key'
+    WHEN s.veil_raw_created_date IS NULL THEN 'bad_created_date'
+  END`;
+
+const created = 's.veil_raw_created_date';
+const closed = 's.veil_raw_closed_date';
 
 /** The recipe for `nyc311_street_flooding`. */
 export const nyc311Recipe: DatasetRecipe = {
@@ -89,9 +56,8 @@ export const nyc311Recipe: DatasetRecipe = {
     'longitude',
   ],
   reasons: ['missing_unique_key', 'duplicate_unique_key', 'bad_created_date'],
-  checkedSql,
   rawTyped: {
-    unique_key: `nullif(trim(unique_key), '')`,
+    unique_key: blankToNull('unique_key'),
     created_date: createdAt,
     closed_date: closedAt,
     resolution_action_updated_date: 'TRY_CAST(trim(resolution_action_updated_date) AS TIMESTAMP)',
@@ -100,15 +66,38 @@ export const nyc311Recipe: DatasetRecipe = {
     x_coordinate_state_plane: 'TRY_CAST(trim(x_coordinate_state_plane) AS DOUBLE)',
     y_coordinate_state_plane: 'TRY_CAST(trim(y_coordinate_state_plane) AS DOUBLE)',
   },
-  derivedColumns: [
-    'borough',
-    'community_board',
-    'zip',
-    'status',
-    'channel',
-    'created_day',
-    'created_week',
-    'created_month',
-    'hours_to_close',
+  staged: {
+    veil_zip: `nullif(regexp_extract(trim(incident_zip), '^([0-9]{5})(-[0-9]{4})?$', 1), '')`,
+    veil_address: `nullif(upper(trim(
+      regexp_replace(coalesce(incident_address, ''), '\\s+', ' ', 'g'))), '')`,
+    veil_bbl: `nullif(
+      nullif(regexp_extract(trim(bbl), '^([0-9]{10})(\\.0+)?$', 1), ''), '0000000000')`,
+  },
+  recordKey: 's.veil_raw_unique_key',
+  unitKey,
+  lookups: '',
+  reasonSql,
+  derived: [
+    dimension(
+      `CASE WHEN upper(trim(s.borough)) IN (${boroughs.map((b) => `'${b}'`).join(', ')})
+        THEN upper(trim(s.borough)) END`,
+      'borough',
+    ),
+    dimension(
+      `CASE WHEN s.community_board ILIKE '%unspecified%' THEN NULL
+        ELSE nullif(trim(s.community_board), '') END`,
+      'community_board',
+    ),
+    dimension('s.veil_zip', 'zip'),
+    dimension(`nullif(trim(s.status), '')`, 'status'),
+    dimension(`nullif(upper(trim(s.open_data_channel_type)), '')`, 'channel'),
+    dimension(`strftime(${created}, '%Y-%m-%d')`, 'created_day'),
+    dimension(`strftime(${created}, '%G-W%V')`, 'created_week'),
+    dimension(`strftime(${created}, '%Y-%m')`, 'created_month'),
+    measure(
+      `CASE WHEN ${closed} >= ${created}
+        THEN date_diff('second', ${created}, ${closed}) / 3600.0 END`,
+      'hours_to_close',
+    ),
   ],
 };

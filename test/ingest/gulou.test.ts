@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { IngestError, ingestDataset } from '../../src/ingest/index.js';
-import { query, rowsFor, saltOf, sha256, tempDir, writeCsv } from './helpers.js';
+import { query, rankOrder, rowsFor, saltOf, sha256, tempDir, writeCsv } from './helpers.js';
 
 const header = [
   'record_id',
@@ -74,7 +74,7 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
   const [rows, raw] = await query(
     dir,
     `SELECT called_day, unit_id, depth_cm, severity, flood_hours, community, street_office,
-            location_type, called_month, called_year
+            location_type, called_month, called_year, row_rank
      FROM gulou_flooding ORDER BY called_day`,
     `SELECT record_id, phone, depth_cm FROM gulou_flooding__raw ORDER BY src_row`,
   );
@@ -112,8 +112,27 @@ t.test('Gulou rows: measures, bands, phone normalization and rejections', async 
     t.equal(byDay.get('2020-07-05')![1], sha256(`${salt}phone:13800000001`));
   });
 
+  t.test("a caller's rows are ranked by md5(rank key + record id)", async (t) => {
+    const dayOf: Record<string, string> = {
+      '1': '2020-07-01',
+      '2': '2020-07-02',
+      '3': '2020-07-03',
+      '4': '2020-07-04',
+      '6': '2020-07-06',
+      '7': '2020-07-07',
+    };
+    const ids = Object.keys(dayOf).sort((a, b) =>
+      rankOrder(salt, a) < rankOrder(salt, b) ? -1 : 1,
+    );
+    t.same(
+      ids.map((id) => byDay.get(dayOf[id]!)![10]),
+      [1, 2, 3, 4, 5, 6],
+    );
+    t.equal(byDay.get('2020-07-05')![10], 1, 'a caller with one row has rank 1');
+  });
+
   t.test('addresses resolve through the gazetteer', async (t) => {
-    t.same(byDay.get('2020-07-05')!.slice(5), [
+    t.same(byDay.get('2020-07-05')!.slice(5, 10), [
       '绣球苑',
       '挹江门街道',
       'municipal_road',

@@ -40,6 +40,20 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * Where a record falls in its unit's rank order, as the enclave computes it:
+ * the lower 64 bits (little-endian, as DuckDB's md5_number_lower) of
+ * md5(rank key || record key), the rank key being the first 32 hex digits of
+ * sha256(salt || 'rank').
+ */
+export function rankOrder(salt: string, recordKey: string): bigint {
+  const key = sha256(`${salt}rank`).slice(0, 32);
+  return createHash('md5')
+    .update(key + recordKey)
+    .digest()
+    .readBigUInt64LE(8);
+}
+
 /** The data directory's salt. */
 export function saltOf(dataDir: string): string {
   return readFileSync(join(dataDir, 'salt.key'), 'utf8').trim();
