@@ -50,6 +50,16 @@ export async function writeRawTable(conn: DuckDBConnection, statement: string): 
   }
 }
 
+/** Writes the derived table (see derivedTableSql) for the salt. */
+export async function writeDerivedTable(
+  conn: DuckDBConnection,
+  recipe: DatasetRecipe,
+  salt: string,
+): Promise<void> {
+  await conn.run('SET preserve_insertion_order = false');
+  await conn.run(derivedTableSql(recipe), { salt, rank_key: rankKey(salt) });
+}
+
 /**
  * The key of the rank order, derived from the salt: 128 bits as 32 hex
  * characters, so that a record key of up to 23 bytes still fits md5's single
@@ -62,14 +72,16 @@ export function rankKey(salt: string): string {
 /**
  * The derived table the gateway queries. `unit_id` is sha256(salt || unit
  * key). `row_rank` numbers a unit's rows 1..n in the order of
- * md5(rank key || record key), read as its lower 64 bits, ties (a 2^-64
- * chance) broken by the record key itself: the rank key comes from the salt
- * alone, so the order is fixed by the salt and the records' own keys, not by
- * their order in the file nor by any query, and without the salt it cannot
- * be predicted (md5 here only has to hide a secret-keyed order, not resist
- * collisions). The sha256 is taken per row after the window, which costs
- * less than hashing each unit once and joining the ids back. Run with the
- * named parameters `salt` and `rank_key` (see rankKey).
+ * md5(rank key || record key), read as a 128-bit number, ties (a 2^-128
+ * chance) broken by the record key itself. The rank key comes from the salt
+ * alone and the record keys from the rows themselves, so the order is fixed
+ * by the salt, not by the rows' order in the file nor by any query; without
+ * the salt it cannot be predicted, which is all md5 is asked for here (a
+ * keyed order, not collision resistance), at a fraction of sha256's cost.
+ * The sha256 of unit_id is taken per row after the window: that costs about
+ * what hashing each unit once and joining the ids back does, without a table
+ * of units. Run with the named parameters `salt` and `rank_key` (see
+ * rankKey).
  */
 export function derivedTableSql(recipe: DatasetRecipe): string {
   const columns = recipe.derived.map((c) => `${c.sql} AS ${ident(c.name)}`).join(',\n      ');

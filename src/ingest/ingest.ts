@@ -2,7 +2,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { countRows, findCopies, rejectRows } from './checks.js';
-import { derivedTableSql, rankKey, rawTableSql, writeRawTable } from './derive.js';
+import { rawTableSql, writeDerivedTable, writeRawTable } from './derive.js';
 import { gulouRecipe } from './gulou-recipe.js';
 import {
   ensureMetaTables,
@@ -164,7 +164,7 @@ async function replaceTables(
   await conn.run('BEGIN TRANSACTION');
   try {
     await writeRawTable(conn, rawTableSql(recipe, columns));
-    await conn.run(derivedTableSql(recipe), { salt, rank_key: rankKey(salt) });
+    await writeDerivedTable(conn, recipe, salt);
     const counts = await conn.runAndReadAll(`SELECT count(*) FROM ${ident(recipe.dataset)}`);
     const report: IngestReport = { ...partial, rowsKept: Number(counts.getRowsJS()[0]![0]) };
     await writeMeta(conn, report, sourceSha256);

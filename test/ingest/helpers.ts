@@ -42,16 +42,16 @@ export function sha256(text: string): string {
 
 /**
  * Where a record falls in its unit's rank order, as the enclave computes it:
- * the lower 64 bits (little-endian, as DuckDB's md5_number_lower) of
- * md5(rank key || record key), the rank key being the first 32 hex digits of
+ * md5(rank key || record key) read as a little-endian 128-bit number (as
+ * DuckDB's md5_number), the rank key being the first 32 hex digits of
  * sha256(salt || 'rank').
  */
 export function rankOrder(salt: string, recordKey: string): bigint {
   const key = sha256(`${salt}rank`).slice(0, 32);
-  return createHash('md5')
+  const digest = createHash('md5')
     .update(key + recordKey)
-    .digest()
-    .readBigUInt64LE(8);
+    .digest();
+  return (digest.readBigUInt64LE(8) << 64n) | digest.readBigUInt64LE(0);
 }
 
 /** The data directory's salt. */
