@@ -1,7 +1,7 @@
 import { VeilError } from '../errors/registry.js';
 import type { BudgetAmount, BudgetLimits } from './limits.js';
 import { assertValidCost, ensureWithin } from './limits.js';
-import type { ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { prepared } from './prepared.js';
 import type { BudgetChargeTable, ChargeStatus, Database, Db } from './schema.js';
 import { atomically } from './transaction.js';
@@ -264,6 +264,53 @@ const buyerSpent = prepared<SpendScope, Sums>((db, a) =>
         .where('dataset', '=', a.dataset)
         .where('period', '=', a.period)
         .where('buyer', '=', a.buyer!),
+    ),
+);
+
+/** A buyer's reserved plus charged cost in a scope, and the bureau's grant there if any. */
+export interface Standing {
+  spent: BudgetAmount;
+  grant: BudgetAmount | undefined;
+}
+
+/** Both halves of a buyer's standing in one statement: every answer reports it. */
+export async function standingIn(db: Db, scope: Required<SpendScope>): Promise<Standing> {
+  const spent = { epsilon: 0, delta: 0 };
+  let grant: BudgetAmount | undefined;
+  for (const r of (await buyerStanding(db, scope)).rows) {
+    if (r.part === 'grant') {
+      grant = { epsilon: Number(r.epsilon), delta: Number(r.delta) };
+      continue;
+    }
+    spent.epsilon += Number(r.epsilon ?? 0);
+    spent.delta += Number(r.delta ?? 0);
+  }
+  return { spent, grant };
+}
+
+const buyerStanding = prepared((db, a: Required<SpendScope>) =>
+  db
+    .selectFrom('budget_totals')
+    .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
+    .where('dataset', '=', a.dataset)
+    .where('period', '=', a.period)
+    .where('buyer', '=', a.buyer)
+    .unionAll(
+      db
+        .selectFrom('budget_charges')
+        .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
+        .where('status', '=', 'reserved')
+        .where('dataset', '=', a.dataset)
+        .where('period', '=', a.period)
+        .where('buyer', '=', a.buyer),
+    )
+    .unionAll(
+      db
+        .selectFrom('budget_grants')
+        .select([sql<string>`'grant'`.as('part'), 'epsilon', 'delta'])
+        .where('buyer', '=', a.buyer)
+        .where('dataset', '=', a.dataset)
+        .where('period', '=', a.period),
     ),
 );
 

@@ -13,6 +13,8 @@ import {
   reserveCharge,
   settleCharge,
   spentIn,
+  standingIn,
+  type Standing,
 } from './charges.js';
 import type { BudgetAmount } from './limits.js';
 import { migrateBureau } from './bureau-schema.js';
@@ -41,6 +43,8 @@ export interface BudgetLedger {
   release(queryId: string): Promise<Charge>;
   /** Reserved plus charged cost of one buyer (or, without buyer, the dataset). */
   spent(scope: SpendScope): Promise<BudgetAmount>;
+  /** A buyer's spent budget and the bureau's grant (if any), read together. */
+  standing(scope: Required<SpendScope>): Promise<Standing>;
   /** A buyer's reserved plus charged cost per dataset and period. */
   budgets(buyer: string): Promise<BudgetRow[]>;
   /** Sets an explicit per-buyer limit that overrides the caller's buyer limit. */
@@ -235,6 +239,7 @@ function createLedger(
     commit: (id) => transact((trx) => settleCharge(trx, id, 'charged', now())),
     release: (id) => transact((trx) => settleCharge(trx, id, 'released', now())),
     spent: (scope) => spentIn(db, scope),
+    standing: (scope) => standingIn(db, scope),
     budgets: (buyer) => budgetsOf(db, buyer),
     grant: (grant) => putGrant(db, grant),
     recoverReservations: async () =>

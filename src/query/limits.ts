@@ -41,8 +41,9 @@ export async function budgetStanding(
   now: Date,
 ): Promise<BudgetStanding> {
   const period = periodKey(policy.budgets.period, now);
-  const limit = await buyerLimit(store.db, policy, buyer, period);
-  const spent = await store.ledger.spent({ buyer, dataset: policy.dataset, period });
+  const standing = await store.ledger.standing({ buyer, dataset: policy.dataset, period });
+  const limit = standing.grant ?? budgetLimits(policy, buyer).buyer;
+  const spent = standing.spent;
   return {
     period,
     limits: { buyer: limit, dataset: policy.budgets.dataset },
