@@ -37,8 +37,19 @@ export const datasetIds = Object.keys(recipes) as DatasetId[];
 /** The steps an ingest reports as it starts each, so a CLI can show progress. */
 export const ingestSteps = ['read the source CSV', 'check the rows', 'write the tables'] as const;
 
-/** Called as each step of a dataset's ingest starts; receives no data. */
-export type IngestProgress = (dataset: string, step: (typeof ingestSteps)[number]) => void;
+/**
+ * Called as each step of a dataset's ingest starts (`percent` undefined),
+ * then every PROGRESS_POLL_MS while it runs with how far DuckDB says its
+ * current statement is (0-100). Receives names and a number, never data.
+ */
+export type IngestProgress = (
+  dataset: string,
+  step: (typeof ingestSteps)[number],
+  percent?: number,
+) => void;
+
+/** How often a running step's statement progress is read from DuckDB. */
+export const PROGRESS_POLL_MS = 250;
 
 /** Ingests one dataset into `<dataDir>/enclave.duckdb`, creating the salt on first use. */
 export async function ingestDataset(
@@ -94,6 +105,7 @@ async function withEnclave<T>(
   try {
     const conn = await instance.connect();
     try {
+      await trackProgress(conn);
       await ensureMetaTables(conn);
       const out: T[] = [];
       for (const step of plan(conn, salt)) out.push(await step());
@@ -113,8 +125,9 @@ async function ingestInto(
   salt: string,
   recipe: DatasetRecipe,
   source: string,
-  onStep: IngestProgress = () => undefined,
+  report: IngestProgress = () => undefined,
 ): Promise<IngestReport> {
+  const onStep = progressOf(conn, report);
   const fail = (step: string) => (err: unknown) => {
     throw new IngestError(recipe.dataset, step, describeFailure(err));
   };
@@ -148,8 +161,35 @@ async function ingestInto(
     onStep(recipe.dataset, 'write the tables');
     return await replaceTables(conn, salt, recipe, columns, partial, sourceSha256);
   } finally {
+    onStep.stop();
     await dropTemporaries(conn);
   }
+}
+
+/** DuckDB tracks a statement's progress only when asked to, and then only after a delay. */
+async function trackProgress(conn: DuckDBConnection): Promise<void> {
+  await conn.run('SET enable_progress_bar = true');
+  await conn.run('SET enable_progress_bar_print = false');
+  await conn.run('SET progress_bar_time = 0');
+}
+
+/**
+ * Reports each step as it starts, then polls DuckDB's progress of the
+ * statement running on `conn` until the next step or stop().
+ */
+function progressOf(conn: DuckDBConnection, report: IngestProgress) {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = () => clearInterval(timer);
+  const start = (dataset: string, step: (typeof ingestSteps)[number]) => {
+    stop();
+    report(dataset, step);
+    timer = setInterval(() => {
+      const percent = conn.progress.percentage;
+      if (percent >= 0) report(dataset, step, Math.min(100, percent));
+    }, PROGRESS_POLL_MS);
+    timer.unref();
+  };
+  return Object.assign(start, { stop });
 }
 
 /** Writes raw, derived and meta rows in one transaction. */

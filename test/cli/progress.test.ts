@@ -43,3 +43,31 @@ t.test('on a terminal, a bar that ends full', async (t) => {
   t.match(text, /ingest \[[^\]]+\] 6\/6 gulou_flooding: done/);
   t.notMatch(text, /\[\d\/6\] /, 'no step lines mixed into the bar');
 });
+
+t.test('on a terminal, a step moves the bar by its statement progress, never back', async (t) => {
+  const out = capture(true);
+  const view = ingestProgress(1, out.stream);
+  view.onStep('gulou_flooding', ingestSteps[0]);
+  await sleep(150);
+  view.onStep('gulou_flooding', ingestSteps[0], 40);
+  await sleep(150);
+  view.onStep('gulou_flooding', ingestSteps[0], 10);
+  await sleep(150);
+  view.stop();
+  const text = out.text();
+  t.match(text, /0\/3 gulou_flooding: read the source CSV 40%/, 'the statement percent shows');
+  const bars = [...text.matchAll(/ingest \[([^\]]+)\]/g)].map((m) => m[1]!.split('\u2588').length);
+  t.ok(
+    bars.every((b, i) => i === 0 || b >= bars[i - 1]!),
+    'the bar never shrinks, although the second statement starts lower',
+  );
+});
+
+t.test('off a terminal, statement progress adds no lines', async (t) => {
+  const out = capture(false);
+  const view = ingestProgress(1, out.stream);
+  view.onStep('gulou_flooding', ingestSteps[1]);
+  view.onStep('gulou_flooding', ingestSteps[1], 55);
+  view.stop();
+  t.equal(out.text(), `[1/3] gulou_flooding: ${ingestSteps[1]}\n`);
+});
