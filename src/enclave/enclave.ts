@@ -8,6 +8,7 @@ import {
 import { VeilError } from '../errors/registry.js';
 import { hardenedDuckDbOptions } from '../frontend/sql/hardening.js';
 import { enclaveFile } from '../ingest/paths.js';
+import type { ProvenColumns } from '../query/checked.js';
 
 /** Settings for the enclave's DuckDB instance; memory and threads bound what one query can take. */
 export interface EnclaveOptions {
@@ -47,6 +48,8 @@ export class Enclave {
     private readonly timeoutMs: number,
     /** Column names of each table, so a policy can be checked against what the enclave holds. */
     readonly columns: ReadonlyMap<string, ReadonlySet<string>>,
+    /** What a scan at opening proved about each dataset's columns (see ProvenColumns). */
+    readonly proven: ReadonlyMap<string, ProvenColumns>,
   ) {
     this.idle.push(...connections);
   }
@@ -74,14 +77,23 @@ export class Enclave {
       });
     }
     const cols = await conns[0]!.runAndReadAll(
-      'SELECT table_name, column_name FROM information_schema.columns',
+      'SELECT table_name, column_name, data_type FROM information_schema.columns',
     );
     const columns = new Map<string, Set<string>>();
-    for (const [table, column] of cols.getRowsJS()) {
+    const types = new Map<string, [string, string][]>();
+    for (const [table, column, type] of cols.getRowsJS()) {
       const set = columns.get(String(table)) ?? new Set<string>();
       columns.set(String(table), set.add(String(column)));
+      types.set(String(table), [
+        ...(types.get(String(table)) ?? []),
+        [String(column), String(type)],
+      ]);
     }
-    return new Enclave(instance, conns, datasets, opts.timeoutMs ?? 10_000, columns);
+    const proven = new Map<string, ProvenColumns>();
+    for (const dataset of datasets.keys()) {
+      proven.set(dataset, await proveColumns(conns[0]!, dataset, types.get(dataset) ?? []));
+    }
+    return new Enclave(instance, conns, datasets, opts.timeoutMs ?? 10_000, columns, proven);
   }
 
   /** Runs one gateway-built statement with bound parameters and returns plain JS rows. */
@@ -159,6 +171,32 @@ function timeoutError(limitMs: number): VeilError {
       'nothing was charged. Ask a narrower question or try again later',
     { limitMs },
   );
+}
+
+/**
+ * Scans a dataset's table once for each column's NULLs and each floating
+ * column's NaN and infinities. Run at opening, on the read-only file, so
+ * the proof stays true for as long as the enclave is open.
+ */
+async function proveColumns(
+  conn: DuckDBConnection,
+  table: string,
+  columns: [string, string][],
+): Promise<ProvenColumns> {
+  const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const floating = columns.filter(([, type]) => /^(DOUBLE|FLOAT|REAL)$/i.test(type));
+  const parts = [
+    ...columns.map(([c]) => `count(*) - count(${q(c)})`),
+    ...floating.map(([c]) => `count(*) FILTER (WHERE NOT isfinite(${q(c)}))`),
+  ];
+  if (parts.length === 0) return { nullFree: new Set(), finite: new Set() };
+  const reader = await conn.runAndReadAll(`SELECT ${parts.join(', ')} FROM ${q(table)}`);
+  const counts = reader.getRowsJS()[0]!.map(Number);
+  const nullFree = new Set(columns.filter((_c, i) => counts[i] === 0).map(([c]) => c));
+  const finite = new Set(
+    floating.filter((_c, i) => counts[columns.length + i] === 0).map(([c]) => c),
+  );
+  return { nullFree, finite };
 }
 
 /** Prepared statements kept per connection; the gateway's SQL shapes are few. */

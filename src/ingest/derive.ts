@@ -50,14 +50,21 @@ export async function writeRawTable(conn: DuckDBConnection, statement: string): 
   }
 }
 
-/** Writes the derived table (see derivedTableSql) for the salt. */
+/**
+ * Writes the derived table (see derivedTableSql) for the salt, stored in its
+ * ORDER BY (insertion order kept for this statement only).
+ */
 export async function writeDerivedTable(
   conn: DuckDBConnection,
   recipe: DatasetRecipe,
   salt: string,
 ): Promise<void> {
-  await conn.run('SET preserve_insertion_order = false');
-  await conn.run(derivedTableSql(recipe), { salt, rank_key: rankKey(salt) });
+  await conn.run('SET preserve_insertion_order = true');
+  try {
+    await conn.run(derivedTableSql(recipe), { salt, rank_key: rankKey(salt) });
+  } finally {
+    await conn.run('SET preserve_insertion_order = false');
+  }
 }
 
 /**
@@ -82,6 +89,15 @@ export function rankKey(salt: string): string {
  * what hashing each unit once and joining the ids back does, without a table
  * of units. Run with the named parameters `salt` and `rank_key` (see
  * rankKey).
+ *
+ * The rows are stored by row_rank, then in file order. Every query keeps
+ * `row_rank <= maxContributions`; stored that way, the rows it drops sit in
+ * row groups of their own, which DuckDB's zone maps skip without reading,
+ * and in the others the filter is known to hold and costs nothing. At 1e7
+ * rows this took a count by community from twice the plain count's time to
+ * within a quarter of it, for about 4 s more ingest. Which rows are kept
+ * does not change: storage order is not the keyed order, and no answer
+ * depends on it (released rows are sorted by key).
  */
 export function derivedTableSql(recipe: DatasetRecipe): string {
   const columns = recipe.derived.map((c) => `${c.sql} AS ${ident(c.name)}`).join(',\n      ');
@@ -94,9 +110,11 @@ export function derivedTableSql(recipe: DatasetRecipe): string {
         ORDER BY md5_number($rank_key || s.veil_record_key), s.veil_record_key
       ) AS veil_rank
       FROM (
-        SELECT s.*, ${recipe.unitKey} AS veil_unit_key, ${recipe.recordKey} AS veil_record_key
+        SELECT s.*, s.rowid AS veil_pos, ${recipe.unitKey} AS veil_unit_key,
+          ${recipe.recordKey} AS veil_record_key
         FROM ${keptRows}
       ) s
     ) s
-    ${recipe.lookups}`;
+    ${recipe.lookups}
+    ORDER BY row_rank, s.veil_pos`;
 }

@@ -90,12 +90,13 @@ export interface QueryAnswer {
  */
 export async function answerQuery(
   ctx: AnswerContext,
-  q: CheckedQuery,
+  asked: CheckedQuery,
   origin: QueryOrigin,
 ): Promise<QueryAnswer> {
-  const { policy } = q;
-  const repeat = await answerRepeat(ctx, q, origin);
+  const repeat = await answerRepeat(ctx, asked, origin);
   if (repeat) return repeat;
+  const q: CheckedQuery = { ...asked, proven: ctx.enclave.proven.get(asked.dataset) };
+  const { policy } = q;
   const plan = planOf(q);
   const queryId = newQueryId();
   const period = periodKey(policy.budgets.period, (ctx.now ?? (() => new Date()))());
@@ -113,7 +114,10 @@ export async function answerQuery(
     }),
   );
   const stmt = await inSpan('veil.rewrite', { 'veil.groupby.size': q.groupBy.length }, () =>
-    rewrite(q, { units: plan.mechanisms.some((m) => m.quantity === 'units') }),
+    rewrite(q, {
+      units: plan.mechanisms.some((m) => m.quantity === 'units'),
+      rows: plan.mechanisms.some((m) => m.quantity === 'rows'),
+    }),
   );
   const histograms = quantileMeasures(q).map((m) => histogramStatement(q, m));
   const auditBase = {

@@ -21,6 +21,22 @@ export interface CheckedQuery {
    * the question, so of its stored-answer key. Only set on queries that need selection.
    */
   otherRow?: boolean;
+  /**
+   * What the enclave proved about the dataset's columns when it opened (the
+   * answer path sets it; other callers leave it out, which proves nothing).
+   */
+  proven?: ProvenColumns;
+}
+
+/**
+ * Columns of a dataset the enclave found, by scanning them when it opened,
+ * to hold no NULL (`nullFree`) or no NaN or infinity (`finite`). The enclave
+ * is read-only, so what it proved then holds for every later query, and the
+ * rewrite may leave out a filter or a guard that could not change a row.
+ */
+export interface ProvenColumns {
+  nullFree: ReadonlySet<string>;
+  finite: ReadonlySet<string>;
 }
 
 export interface CheckedGroup {

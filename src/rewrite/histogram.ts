@@ -2,7 +2,7 @@ import { sql, type AliasedExpression, type Expression } from 'kysely';
 import { quantileGrid } from '../privacy/quantile.js';
 import type { TrueGroup } from '../privacy/types.js';
 import type { CheckedQuery } from '../query/checked.js';
-import { clampedValue, keptRows, keyExpr } from './rewrite.js';
+import { clampedValue, finiteKnown, keptRows, keyExpr } from './rewrite.js';
 
 /** The enclave statement that counts one measure's clamped values per group and bin. */
 export interface HistogramStatement {
@@ -47,7 +47,12 @@ export function histogramOver(
 ): HistogramStatement {
   const bounds = q.policy.measures[measure]!;
   const grid = quantileGrid(bounds);
-  const { finite, clamped } = clampedValue(measure, bounds.lower, bounds.upper);
+  const { finite, clamped } = clampedValue(
+    measure,
+    bounds.lower,
+    bounds.upper,
+    finiteKnown(q, measure),
+  );
   const steps = sql`round((${clamped} - ${bounds.lower}) / ${bounds.granularity})`;
   const binOf = sql<bigint>`cast(floor(${steps} / ${grid.stepsPerBin}) as bigint)`;
   const bin = sql<bigint>`least(${grid.bins - 1}, ${binOf})`;

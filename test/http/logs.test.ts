@@ -48,7 +48,7 @@ t.test('one log line per request, levels by status, no bodies or values', async 
 t.test('a 5xx is one line at error, naming the failure class, never its message', async (t) => {
   const g = await startTestGateway();
   t.teardown(() => g.close());
-  g.gw.store.ledger.spent = () => Promise.reject(new RangeError('2803 CONEY ISLAND AVENUE'));
+  g.gw.store.ledger.standing = () => Promise.reject(new RangeError('2803 CONEY ISLAND AVENUE'));
   const r = await g.call('/v1/budget', { token: g.token('buyer', 'acme-5xx') });
   t.equal(r.status, 500);
   t.equal(r.json.error.code, 'VEIL_INTERNAL');
