@@ -77,9 +77,17 @@ function vmHwmMiB(pid: number): number {
 }
 
 /**
+ * Epsilons handed out so far in distinct mode, across every run of this
+ * process: a run that started its sequence again would ask what an earlier
+ * run asked, and be answered from the store as a free repeat.
+ */
+let asked = 0;
+
+/**
  * Loads POST /v1/query with one query shape. In `distinct` mode every
- * request asks with another epsilon, so no answer is served from a cache;
- * in `repeat` mode every request is the same body.
+ * request asks with an epsilon no request of this benchmark used before, so
+ * no answer is served from storage; in `repeat` mode every request is the
+ * same body.
  */
 export async function loadQuery(
   server: BenchServer,
@@ -89,7 +97,6 @@ export async function loadQuery(
   connections: number,
   seconds: number,
 ): Promise<HttpResult> {
-  let n = 0;
   const fixed = JSON.stringify({ ...body, epsilon: 1 });
   const result = await autocannon({
     url: server.url,
@@ -104,8 +111,8 @@ export async function loadQuery(
           'content-type': 'application/json',
         },
         setupRequest: (req) => {
-          n += 1;
-          const epsilon = 0.5 + (n % 1_000_000) / 1_000_000;
+          asked += 1;
+          const epsilon = 0.5 + asked / 1e9;
           const text = mode === 'repeat' ? fixed : JSON.stringify({ ...body, epsilon });
           return { ...req, body: text };
         },
