@@ -150,7 +150,9 @@ export function finiteKnown(q: CheckedQuery, measure: string): boolean {
 export function clampedValue(measure: string, lower: number, upper: number, finiteKnown = false) {
   const v = sql.ref(measure);
   const finite = finiteKnown ? v : sql`(case when isfinite(${v}) then ${v} end)`;
-  const clamped = sql`(case when ${finite} < ${lower} then ${lower} when ${finite} > ${upper} then ${upper} else ${finite} end)`;
+  const below = sql`when ${finite} < ${lower} then ${lower}`;
+  const above = sql`when ${finite} > ${upper} then ${upper}`;
+  const clamped = sql`(case ${below} ${above} else ${finite} end)`;
   return { finite, clamped };
 }
 
