@@ -34,16 +34,7 @@ async function addCachedFromColumn(db: Db): Promise<void> {
 async function createBudgetTotals(db: Db): Promise<void> {
   const tables = await db.introspection.getTables();
   const existed = tables.some((t) => t.name === 'budget_totals');
-  await db.schema
-    .createTable('budget_totals')
-    .ifNotExists()
-    .addColumn('buyer', 'text', (c) => c.notNull())
-    .addColumn('dataset', 'text', (c) => c.notNull())
-    .addColumn('period', 'text', (c) => c.notNull())
-    .addColumn('epsilon', 'double precision', (c) => c.notNull())
-    .addColumn('delta', 'double precision', (c) => c.notNull())
-    .addPrimaryKeyConstraint('budget_totals_pk', ['dataset', 'period', 'buyer'])
-    .execute();
+  await createAmountTable(db, 'budget_totals', ['dataset', 'period', 'buyer']);
   await db.schema
     .createIndex('budget_charges_open')
     .ifNotExists()
@@ -71,6 +62,27 @@ async function createBudgetTotals(db: Db): Promise<void> {
     .execute();
 }
 
+/**
+ * A table of (epsilon, delta) amounts, one per buyer, dataset and period:
+ * the grants a bureau set and the running totals of charges share it.
+ */
+async function createAmountTable(
+  db: Db,
+  name: 'budget_totals' | 'budget_grants',
+  key: ('buyer' | 'dataset' | 'period')[],
+): Promise<void> {
+  await db.schema
+    .createTable(name)
+    .ifNotExists()
+    .addColumn('buyer', 'text', (c) => c.notNull())
+    .addColumn('dataset', 'text', (c) => c.notNull())
+    .addColumn('period', 'text', (c) => c.notNull())
+    .addColumn('epsilon', 'double precision', (c) => c.notNull())
+    .addColumn('delta', 'double precision', (c) => c.notNull())
+    .addPrimaryKeyConstraint(`${name}_pk`, key)
+    .execute();
+}
+
 async function createBudgetTables(db: Db): Promise<void> {
   await db.schema
     .createTable('budget_charges')
@@ -87,16 +99,7 @@ async function createBudgetTables(db: Db): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema
-    .createTable('budget_grants')
-    .ifNotExists()
-    .addColumn('buyer', 'text', (c) => c.notNull())
-    .addColumn('dataset', 'text', (c) => c.notNull())
-    .addColumn('period', 'text', (c) => c.notNull())
-    .addColumn('epsilon', 'double precision', (c) => c.notNull())
-    .addColumn('delta', 'double precision', (c) => c.notNull())
-    .addPrimaryKeyConstraint('budget_grants_pk', ['buyer', 'dataset', 'period'])
-    .execute();
+  await createAmountTable(db, 'budget_grants', ['buyer', 'dataset', 'period']);
   await db.schema
     .createTable('budget_locks')
     .ifNotExists()
