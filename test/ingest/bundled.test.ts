@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { enclaveExists, ingestAll, ingestCodeVersion } from '../../src/ingest/index.js';
+import { loadOrCreateSalt } from '../../src/ingest/salt.js';
 import { loadPolicies } from '../../src/policy/load.js';
 import { firstRow, query, tempDir } from './helpers.js';
 
@@ -11,6 +12,14 @@ const fileSha = (name: string) =>
   createHash('sha256')
     .update(readFileSync(join(repo, 'datasets', name)))
     .digest('hex');
+
+/** The data version ingest stamps: HMAC-SHA256 under the data directory's salt. */
+function keyedVersion(dir: string, sourceSha: string): string {
+  return createHmac('sha256', loadOrCreateSalt(dir))
+    .update(`${sourceSha}\n${ingestCodeVersion}`)
+    .digest('hex')
+    .slice(0, 16);
+}
 
 t.test('ingesting the bundled datasets', async (t) => {
   const dir = tempDir(t);
@@ -33,10 +42,9 @@ t.test('ingesting the bundled datasets', async (t) => {
     });
     const sha = fileSha('nyc311_street_flooding_sj_2022-11_to_2023-02.csv');
     t.equal(sha, '9e9d357c1f00a96bcbd27dae269a59182ab71dded0cc0c446465bcc6d1e5385b');
-    const version = createHash('sha256')
-      .update(sha + ingestCodeVersion)
-      .digest('hex');
-    t.equal(nyc!.dataVersion, version.slice(0, 16));
+    t.equal(nyc!.dataVersion, keyedVersion(dir, sha), 'keyed by the salt');
+    const unkeyed = createHash('sha256').update(`${sha}\n${ingestCodeVersion}`).digest('hex');
+    t.not(nyc!.dataVersion, unkeyed.slice(0, 16), 'not a plain hash of the file');
   });
 
   t.test('Gulou: 50 of 1,593 synthetic rows are rejected, by reason', async (t) => {
@@ -55,10 +63,7 @@ t.test('ingesting the bundled datasets', async (t) => {
         { reason: 'end_before_start', rows: 4 },
         { reason: 'unknown_address', rows: 4 },
       ],
-      dataVersion: createHash('sha256')
-        .update(fileSha('gulou_flooding.csv') + ingestCodeVersion)
-        .digest('hex')
-        .slice(0, 16),
+      dataVersion: keyedVersion(dir, fileSha('gulou_flooding.csv')),
     });
   });
 
