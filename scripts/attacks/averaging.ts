@@ -136,6 +136,7 @@ async function cappedAveraging(o: AveragingOptions, t: Map<string, number>): Pro
     measured: Math.sqrt(measured),
     reference: Math.sqrt(ideal),
     relation: '>=~',
+    limit: Math.sqrt(low),
     pass: measured >= low,
     note: `RMSE of the mean of ${Math.round(asked / o.rounds)} answers per buyer (budget-capped) vs the ideal`,
   };

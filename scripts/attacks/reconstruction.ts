@@ -72,6 +72,7 @@ export async function reconstruction(o: ReconstructionOptions): Promise<AttackFi
       measured: veil.exact,
       reference: ideal.exact,
       relation: '<=~',
+      limit: ideal.exact + margin,
       pass: veil.exact <= ideal.exact + margin,
       note: `${note}; ideal-mechanism mean of ${o.simulations}; without noise 1.000`,
     },
@@ -81,9 +82,12 @@ export async function reconstruction(o: ReconstructionOptions): Promise<AttackFi
       n: cells,
       measured: veil.mae,
       reference: ideal.mae,
-      relation: '~',
-      pass: true,
-      note: 'per community, rounded least squares; ideal mechanism at the same scale',
+      relation: '>=~',
+      limit: ideal.mae - o.z * ideal.maeSd,
+      pass: veil.mae >= ideal.mae - o.z * ideal.maeSd,
+      note:
+        'per community, rounded least squares: no smaller than the ideal mechanism at the ' +
+        `same scale, less z = ${o.z} of its spread over ${o.simulations} simulations`,
     },
   ];
 }
@@ -94,6 +98,7 @@ function simulate(a: number[][], truth: number[], scale: number, reps: number) {
   const b = toRational(scale, 'up');
   let exact = 0;
   let mae = 0;
+  const maes: number[] = [];
   for (let s = 0; s < reps; s++) {
     const y = a.map(
       (row) =>
@@ -104,8 +109,10 @@ function simulate(a: number[][], truth: number[], scale: number, reps: number) {
     const r = score(a, y, truth);
     exact += r.exact / reps;
     mae += r.mae / reps;
+    maes.push(r.mae);
   }
-  return { exact, mae };
+  const variance = maes.reduce((acc, m) => acc + (m - mae) ** 2, 0) / Math.max(1, reps - 1);
+  return { exact, mae, maeSd: Math.sqrt(variance) };
 }
 
 /** The community keys as the gateway releases them (its public list, in answer order). */

@@ -10,7 +10,12 @@ export interface AttackFigure {
   reference: number;
   /** How `reference` reads: "<= bound", ">= ideal"... */
   relation: string;
-  /** The limit a test holds Veil to, with its false-failure rate in `note`. */
+  /**
+   * The value Veil's figure is held to (reference plus the margin for a
+   * stated false-failure rate), where that differs from `reference`.
+   */
+  limit?: number;
+  /** Whether the figure is within `limit` (or `reference`), false-failure rate in `note`. */
   pass: boolean;
   note: string;
 }
@@ -24,13 +29,14 @@ const fmt = (x: number) => {
 
 /** The figures as an aligned text table, one attack variant a line. */
 export function formatTable(figures: AttackFigure[]): string {
-  const head = ['attack', 'variant', 'n', 'Veil', 'correct DP', 'ok', 'note'];
+  const head = ['attack', 'variant', 'n', 'Veil', 'correct DP', 'limit', 'ok', 'note'];
   const rows = figures.map((f) => [
     f.attack,
     f.variant,
     String(f.n),
     fmt(f.measured),
     `${f.relation} ${fmt(f.reference)}`,
+    f.limit === undefined ? '' : fmt(f.limit),
     f.pass ? 'yes' : 'NO',
     f.note,
   ]);

@@ -25,7 +25,8 @@ t.test('attacks stay within what epsilon-DP allows', async (t) => {
   });
   t.equal(figures.length, 9);
   for (const f of figures) {
-    t.comment(`${f.attack} / ${f.variant}: ${f.measured} (${f.relation} ${f.reference})`);
+    const limit = f.limit === undefined ? '' : `, held to ${f.limit}`;
+    t.comment(`${f.attack} / ${f.variant}: ${f.measured} (${f.relation} ${f.reference}${limit})`);
     t.ok(f.pass, `${f.attack} / ${f.variant}: ${f.note}`);
   }
   const extra = figures.find((f) => f.variant === 'digits beyond the grid')!;
