@@ -2,6 +2,7 @@ import { sampleBernoulliExp, sampleDiscreteLaplace } from './discrete-laplace.js
 import type { RandomSource } from './random.js';
 import { rational, toNumber } from './rational.js';
 import type { Rational } from './types.js';
+import { smallestFitting } from './integer-search.js';
 
 /**
  * Exact sampling of the discrete Gaussian N_Z(0, σ²), P(x) ∝ exp(-x²/(2σ²))
@@ -155,15 +156,5 @@ export function discreteGaussianTail(s: number, sigma2: Rational | number): numb
 export function discreteGaussianHalfWidth(sigma2: Rational | number, confidence: number): number {
   if (!(confidence > 0 && confidence < 1)) throw new RangeError('confidence must lie in (0, 1)');
   const target = Math.log((1 - confidence) / 2);
-  const fits = (h: number) => discreteGaussianLogTailBound(h + 1, sigma2) <= target;
-  if (fits(0)) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (!fits(hi)) [lo, hi] = [hi, hi * 2];
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return smallestFitting(0, (h) => discreteGaussianLogTailBound(h + 1, sigma2) <= target);
 }

@@ -1,5 +1,6 @@
 import { discreteGaussianLogTailBound } from './discrete-gaussian.js';
 import type { Rational } from './types.js';
+import { smallestFitting } from './integer-search.js';
 
 /**
  * The release threshold of partition selection when the distinct-unit
@@ -32,17 +33,7 @@ export function gaussianThresholdOffset(
   if (!(delta > 0 && delta < 1)) throw new RangeError('delta must lie in (0, 1)');
   if (!Number.isInteger(m) || m < 1) throw new RangeError('m must be a positive integer');
   const target = Math.log(delta / m) - LOG_SLACK;
-  const fits = (t: number) => discreteGaussianLogTailBound(t, sigma2) <= target;
-  if (fits(1)) return 1;
-  let lo = 1;
-  let hi = 2;
-  while (!fits(hi)) [lo, hi] = [hi, hi * 2];
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (fits(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return smallestFitting(1, (t) => discreteGaussianLogTailBound(t, sigma2) <= target);
 }
 
 /** tau = k + t for Gaussian selection noise. */
