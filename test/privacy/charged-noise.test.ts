@@ -1,15 +1,12 @@
 import t from 'tap';
 import { discreteGaussianVariance } from '../../src/privacy/discrete-gaussian.js';
-import {
-  discreteLaplacePmf,
-  discreteLaplaceVariance,
-} from '../../src/privacy/discrete-laplace.js';
+import { discreteLaplaceVariance } from '../../src/privacy/discrete-laplace.js';
 import { planQuery } from '../../src/privacy/mechanisms.js';
 import { seededSource } from '../../src/privacy/random.js';
 import { toNumber } from '../../src/privacy/rational.js';
 import { release } from '../../src/privacy/release.js';
-import type { Mechanism, PlanInput, QueryPlan, TrueGroup } from '../../src/privacy/types.js';
-import { moments, Z_1E6 } from './stats.js';
+import type { PlanInput, QueryPlan, TrueGroup } from '../../src/privacy/types.js';
+import { checkVariance, laplaceFourthMoment } from './noise-checks.js';
 
 /**
  * The charge against the noise that was really drawn. A peer system once
@@ -69,34 +66,6 @@ function measuredNoise(plan: QueryPlan, seed: string): Map<string, number[]> {
   return noise;
 }
 
-/** E[Z^4] of discrete Laplace noise of scale b, summed far into the tail. */
-function laplaceFourthMoment(mech: Mechanism): number {
-  const b = toNumber(mech.scale);
-  let sum = 0;
-  for (let x = 1; x <= Math.ceil(60 * b) + 60; x++) sum += 2 * x ** 4 * discreteLaplacePmf(x, b);
-  return sum;
-}
-
-type Check = { ok(value: boolean, message: string): void };
-
-/** Checks the sample's mean and variance against the plan; returns the sample variance. */
-function checkVariance(
-  t: Check,
-  mech: Mechanism,
-  sample: number[],
-  expected: number,
-  fourth: number,
-): number {
-  const { mean, variance } = moments(sample);
-  const se = Math.sqrt((fourth - expected ** 2) / sample.length);
-  t.ok(Math.abs(mean) < Z_1E6 * Math.sqrt(expected / sample.length), `${mech.id}: mean ${mean}`);
-  t.ok(
-    Math.abs(variance - expected) < Z_1E6 * se,
-    `${mech.id}: variance ${variance.toPrecision(6)} vs planned ${expected.toPrecision(6)}`,
-  );
-  return variance;
-}
-
 t.test('Laplace: the measured noise buys exactly the epsilon charged', async (t) => {
   const plan = planQuery(input('laplace'));
   t.same(
@@ -109,7 +78,7 @@ t.test('Laplace: the measured noise buys exactly the epsilon charged', async (t)
   for (const mech of plan.mechanisms) {
     const expected = discreteLaplaceVariance(mech.scale);
     const fourth = laplaceFourthMoment(mech);
-    const variance = checkVariance(t, mech, noise.get(mech.id)!, expected, fourth);
+    const variance = checkVariance(t, mech.id, noise.get(mech.id)!, expected, fourth);
     // Invert Var = 2p/(1-p)^2 for p, then b = -1/ln p: the scale the draws really had.
     const p = 1 + 1 / variance - Math.sqrt((1 + 1 / variance) ** 2 - 1);
     const measuredScale = -1 / Math.log(p);
@@ -126,7 +95,7 @@ t.test('Gaussian: the measured noise buys exactly the ρ behind the charge', asy
   for (const mech of plan.mechanisms) {
     const expected = discreteGaussianVariance(mech.sigma2!);
     // σ > 10 for every mechanism here: the discrete Gaussian's E[Z^4] is 3σ⁴ within 1e-9.
-    const variance = checkVariance(t, mech, noise.get(mech.id)!, expected, 3 * expected ** 2);
+    const variance = checkVariance(t, mech.id, noise.get(mech.id)!, expected, 3 * expected ** 2);
     implied += Number(mech.l2SensitivitySquared!) / (2 * variance);
   }
   const rho = plan.rho!;

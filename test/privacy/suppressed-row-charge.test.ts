@@ -1,13 +1,13 @@
 import t from 'tap';
 import { discreteGaussianVariance } from '../../src/privacy/discrete-gaussian.js';
-import { discreteLaplacePmf, discreteLaplaceVariance } from '../../src/privacy/discrete-laplace.js';
+import { discreteLaplaceVariance } from '../../src/privacy/discrete-laplace.js';
 import { planQuery } from '../../src/privacy/mechanisms.js';
 import { releaseOther } from '../../src/privacy/other-row.js';
 import { seededSource } from '../../src/privacy/random.js';
 import { toNumber } from '../../src/privacy/rational.js';
 import { release } from '../../src/privacy/release.js';
-import type { Mechanism, PlanInput, QueryPlan, TrueGroup } from '../../src/privacy/types.js';
-import { moments, Z_1E6 } from './stats.js';
+import type { PlanInput, QueryPlan, TrueGroup } from '../../src/privacy/types.js';
+import { checkVariance, laplaceFourthMoment } from './noise-checks.js';
 
 /**
  * The charge of a query with the row of suppressed groups against the
@@ -84,32 +84,6 @@ function measuredNoise(plan: QueryPlan, seed: string): { g: Noise; o: Noise } {
     record(o, o1, other);
   }
   return { g, o };
-}
-
-function laplaceFourthMoment(mech: Mechanism): number {
-  const b = toNumber(mech.scale);
-  let sum = 0;
-  for (let x = 1; x <= Math.ceil(60 * b) + 60; x++) sum += 2 * x ** 4 * discreteLaplacePmf(x, b);
-  return sum;
-}
-
-type Check = { ok(value: boolean, message: string): void };
-
-function checkVariance(
-  t: Check,
-  label: string,
-  sample: number[],
-  expected: number,
-  fourth: number,
-): number {
-  const { mean, variance } = moments(sample);
-  const se = Math.sqrt((fourth - expected ** 2) / sample.length);
-  t.ok(Math.abs(mean) < Z_1E6 * Math.sqrt(expected / sample.length), `${label}: mean ${mean}`);
-  t.ok(
-    Math.abs(variance - expected) < Z_1E6 * se,
-    `${label}: variance ${variance.toPrecision(6)} vs planned ${expected.toPrecision(6)}`,
-  );
-  return variance;
 }
 
 /** Where each mechanism's noise is measured for the charge: the row's own units on the row. */
