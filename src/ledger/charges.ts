@@ -213,9 +213,11 @@ export async function putGrant(db: Db, grant: BudgetGrant): Promise<void> {
  * reservations, which are as many as the queries in flight.
  */
 export async function spentIn(db: Db, scope: SpendScope): Promise<BudgetAmount> {
-  const parts = scope.buyer === undefined ? datasetSpent : buyerSpent;
+  const { buyer } = scope;
+  const parts =
+    buyer === undefined ? await datasetSpent(db, scope) : await buyerSpent(db, { ...scope, buyer });
   const spent = { epsilon: 0, delta: 0 };
-  for (const r of (await parts(db, scope)).rows) {
+  for (const r of parts.rows) {
     spent.epsilon += Number(r.epsilon ?? 0);
     spent.delta += Number(r.delta ?? 0);
   }
@@ -248,24 +250,30 @@ const datasetSpent = prepared<SpendScope, Sums>((db, a) =>
     ),
 );
 
-/** The same, for one buyer. */
-const buyerSpent = prepared<SpendScope, Sums>((db, a) =>
-  db
+/**
+ * A buyer's charged total and open reservations as two rows, each marked
+ * 'spent': the whole of buyerSpent, and the first part of buyerStanding.
+ */
+function buyerSpentRows(db: Db, a: Required<SpendScope>) {
+  return db
     .selectFrom('budget_totals')
-    .select(sums)
+    .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
     .where('dataset', '=', a.dataset)
     .where('period', '=', a.period)
-    .where('buyer', '=', a.buyer!)
+    .where('buyer', '=', a.buyer)
     .unionAll(
       db
         .selectFrom('budget_charges')
-        .select(sums)
+        .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
         .where('status', '=', 'reserved')
         .where('dataset', '=', a.dataset)
         .where('period', '=', a.period)
-        .where('buyer', '=', a.buyer!),
-    ),
-);
+        .where('buyer', '=', a.buyer),
+    );
+}
+
+/** The same, for one buyer. */
+const buyerSpent = prepared((db, a: Required<SpendScope>) => buyerSpentRows(db, a));
 
 /** A buyer's reserved plus charged cost in a scope, and the bureau's grant there if any. */
 export interface Standing {
@@ -289,29 +297,14 @@ export async function standingIn(db: Db, scope: Required<SpendScope>): Promise<S
 }
 
 const buyerStanding = prepared((db, a: Required<SpendScope>) =>
-  db
-    .selectFrom('budget_totals')
-    .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
-    .where('dataset', '=', a.dataset)
-    .where('period', '=', a.period)
-    .where('buyer', '=', a.buyer)
-    .unionAll(
-      db
-        .selectFrom('budget_charges')
-        .select((eb) => [sql<string>`'spent'`.as('part'), ...sums(eb)])
-        .where('status', '=', 'reserved')
-        .where('dataset', '=', a.dataset)
-        .where('period', '=', a.period)
-        .where('buyer', '=', a.buyer),
-    )
-    .unionAll(
-      db
-        .selectFrom('budget_grants')
-        .select([sql<string>`'grant'`.as('part'), 'epsilon', 'delta'])
-        .where('buyer', '=', a.buyer)
-        .where('dataset', '=', a.dataset)
-        .where('period', '=', a.period),
-    ),
+  buyerSpentRows(db, a).unionAll(
+    db
+      .selectFrom('budget_grants')
+      .select([sql<string>`'grant'`.as('part'), 'epsilon', 'delta'])
+      .where('buyer', '=', a.buyer)
+      .where('dataset', '=', a.dataset)
+      .where('period', '=', a.period),
+  ),
 );
 
 /** A buyer's reserved plus charged cost per dataset and period. */
