@@ -7,9 +7,10 @@ import { appendEntry } from '../../audit/log.js';
 import { atomically } from '../../ledger/transaction.js';
 import { putGrant } from '../../ledger/charges.js';
 import { buyerLimit } from '../../query/limits.js';
-import { principalOf, requireRole } from '../auth.js';
+import { requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
 import { parseQuery } from './policies.js';
+import { bureauChangeEntry } from '../bureau-audit.js';
 
 type BuyerParams = { Params: { dataset: string; buyer: string } };
 
@@ -60,7 +61,6 @@ interface ChangeRequest {
  * cannot come undone in a power loss.
  */
 async function apply(ctx: GatewayContext, req: FastifyRequest, request: ChangeRequest) {
-  const who = principalOf(req);
   const { next, ...target } = request;
   const policy = ctx.registry.require(request.dataset);
   const { change, before } = await atomically(ctx.store.db, async (trx) => {
@@ -71,13 +71,7 @@ async function apply(ctx: GatewayContext, req: FastifyRequest, request: ChangeRe
     await appendEntry(
       trx,
       {
-        requestId: req.id,
-        buyer: who.sub,
-        role: who.role,
-        route: req.routeOptions.url ?? null,
-        method: req.method,
-        status: 200,
-        outcome: 'answered',
+        ...bureauChangeEntry(req),
         dataset: change.dataset,
         period: change.period,
         query: JSON.stringify({

@@ -8,6 +8,7 @@ import { dryRun, paidAnswerLookup, recentQueries } from '../../policy/dry-run.js
 import type { LoadedPolicy } from '../../policy/load.js';
 import { principalOf, requireRole } from '../auth.js';
 import type { GatewayContext } from '../context.js';
+import { bureauChangeEntry } from '../bureau-audit.js';
 
 type DatasetParams = { Params: { dataset: string } };
 
@@ -44,16 +45,9 @@ async function auditPut(
   policy: LoadedPolicy,
   changed: boolean,
 ): Promise<void> {
-  const who = principalOf(req);
   const stored = (await ctx.registry.history(policy.dataset)).find((v) => v.id === policy.version);
   await ctx.store.audit.append({
-    requestId: req.id,
-    buyer: who.sub,
-    role: who.role,
-    route: req.routeOptions.url ?? null,
-    method: req.method,
-    status: 200,
-    outcome: 'answered',
+    ...bureauChangeEntry(req),
     dataset: policy.dataset,
     policyVersion: policy.version,
     query: JSON.stringify({ action: 'policy_put', changed, hash: stored?.hash ?? null }),
