@@ -134,7 +134,13 @@ t.test('selection: big groups pass, values are noisy and on the grid', async (t)
 t.test('selected rows come in key order, whatever order the enclave used', async (t) => {
   // DuckDB returns groups in the order of their first stored row: a fact about
   // the records. The released order must depend on the released keys only.
-  const keys = [['b', 'y'], ['a', 'z'], [null, 'x'], ['a', null], ['c', 'x']];
+  const keys = [
+    ['b', 'y'],
+    ['a', 'z'],
+    [null, 'x'],
+    ['a', null],
+    ['c', 'x'],
+  ];
   const groups = keys.map((k) => group(k, 2000));
   const sorted = [
     [null, 'x'],
